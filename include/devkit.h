@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libdevkit — the umbrella header. Include this one. */
+#ifndef DEVKIT_H
+#define DEVKIT_H
+
+#include "devkit/common.h"
+#include "devkit/ctx.h"
+#include "devkit/tunnel.h"
+
+#endif

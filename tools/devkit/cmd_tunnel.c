@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * devkit tunnel — one SSH session to a bastion carrying SOCKS/HTTP proxy (-D),
+ * local (-L) and remote (-R) forwards, until SIGINT/SIGTERM/SIGHUP.
+ *
+ * Life cycle: parse everything first (usage errors exit 2 before any network
+ * traffic), open the tunnel, add every forward (any failure exits 1 with the
+ * library's message), print "ready" with the real ports, then wait on the
+ * library's event fd and a signal self-pipe in one poll().
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_signal.h"
+#include "cmd_tunnel.h"
+#include "commands.h"
+
+static const char tunnel_help[] =
+	"Usage: devkit tunnel --bastion [USER@]HOST[:PORT] [options]\n"
+	"\n"
+	"Open one SSH session to a bastion and carry forwards over it until\n"
+	"interrupted (Ctrl-C, SIGTERM or SIGHUP); then close cleanly and exit 0.\n"
+	"The session reconnects by itself when the bastion goes away; local ports\n"
+	"stay bound meanwhile.\n"
+	"\n"
+	"Bastion and authentication:\n"
+	"  -b, --bastion [USER@]HOST[:PORT]\n"
+	"                          the SSH server to connect to (required; port 22 by\n"
+	"                          default, IPv6 in brackets: root@[::1]:2222)\n"
+	"  -i, --identity FILE     private key file (OpenSSH or PEM format)\n"
+	"      --passphrase-env VAR  read the key's passphrase from environment VAR\n"
+	"      --password-env VAR  read a password from environment VAR, for password\n"
+	"                          and keyboard-interactive authentication\n"
+	"      --no-agent          do not try the keys of ssh-agent (SSH_AUTH_SOCK)\n"
+	"      --known-hosts FILE  OpenSSH known_hosts file (default ~/.ssh/known_hosts)\n"
+	"      --accept-new        accept an unknown host key and add it to the\n"
+	"                          known_hosts file; a changed key is still refused\n"
+	"      --host-key SHA256:BASE64\n"
+	"                          pin the host key fingerprint as `ssh-keygen -lf`\n"
+	"                          prints it; known_hosts is then not consulted\n"
+	"      --ciphers LIST      comma-separated cipher preferences (libssh2 names)\n"
+	"      --macs LIST         comma-separated MAC preferences\n"
+	"      --kex LIST          comma-separated key exchange preferences\n"
+	"      --connect-timeout SECONDS\n"
+	"                          give up connecting after this long (default 15)\n"
+	"      --no-reconnect      when the session is lost, exit with status 1\n"
+	"                          instead of reconnecting\n"
+	"\n"
+	"Forwards (each may be repeated; port 0 picks a free port, and the port\n"
+	"actually bound is reported when the tunnel is ready):\n"
+	"  -D, --socks [ADDR:]PORT  a SOCKS5, SOCKS4 and HTTP proxy on ADDR:PORT\n"
+	"                          (default address 127.0.0.1); host names are\n"
+	"                          resolved on the bastion's side\n"
+	"  -L, --local [ADDR:]LPORT:HOST:PORT\n"
+	"                          listen on local ADDR:LPORT (default 127.0.0.1) and\n"
+	"                          connect to HOST:PORT as the bastion sees it\n"
+	"  -R, --remote [ADDR:]RPORT:LHOST:LPORT\n"
+	"                          listen on the bastion's ADDR:RPORT (default\n"
+	"                          127.0.0.1) and connect back to LHOST:LPORT here\n"
+	"      --proxy-user USER   require this user name on the --socks proxies\n"
+	"                          (SOCKS5 username/password, HTTP Basic) ...\n"
+	"      --proxy-password-env VAR\n"
+	"                          ... with the password from environment VAR\n"
+	"      --allow-non-loopback  allow --socks and -L to listen on an address\n"
+	"                          other than loopback (others could use them)\n"
+	"  IPv6 addresses go in brackets: -L [::1]:8080:[fd00::5]:80\n"
+	"\n"
+	"Output:\n"
+	"      --json              one JSON object per line on stdout, first\n"
+	"                          {\"event\":\"ready\",...} with every bound port\n"
+	"      --stats-interval SECONDS\n"
+	"                          report traffic counters every SECONDS\n"
+	"  -v, --verbose           library log lines on stderr: -v info, -vv debug,\n"
+	"                          -vvv trace (default: warnings and errors)\n"
+	"  -q, --quiet             no library log lines at all\n"
+	"  -h, --help              show this help and exit\n"
+	"\n"
+	"Status lines (or JSON events) go to stdout; errors and log lines go to\n"
+	"stderr. Passwords are read only from environment variables, never from\n"
+	"the command line, and are never printed.\n"
+	"\n"
+	"Exit status: 0 after a clean close on a signal; 1 when the tunnel cannot\n"
+	"start or goes down for good; 2 on a usage error.\n"
+	"\n"
+	"Example:\n"
+	"  devkit tunnel --bastion dev@bastion.example.com -D 1080 -L 5432:db:5432\n"
+	"  curl --socks5-hostname 127.0.0.1:1080 http://orders.default.svc.cluster.local/\n";
+
+enum {
+	OPT_KNOWN_HOSTS = 256,
+	OPT_ACCEPT_NEW,
+	OPT_HOST_KEY,
+	OPT_PASSWORD_ENV,
+	OPT_PASSPHRASE_ENV,
+	OPT_NO_AGENT,
+	OPT_PROXY_USER,
+	OPT_PROXY_PASSWORD_ENV,
+	OPT_ALLOW_NON_LOOPBACK,
+	OPT_CIPHERS,
+	OPT_MACS,
+	OPT_KEX,
+	OPT_CONNECT_TIMEOUT,
+	OPT_NO_RECONNECT,
+	OPT_JSON,
+	OPT_STATS_INTERVAL,
+};
+
+static const struct option long_options[] = {
+	{ "bastion", required_argument, NULL, 'b' },
+	{ "identity", required_argument, NULL, 'i' },
+	{ "passphrase-env", required_argument, NULL, OPT_PASSPHRASE_ENV },
+	{ "password-env", required_argument, NULL, OPT_PASSWORD_ENV },
+	{ "no-agent", no_argument, NULL, OPT_NO_AGENT },
+	{ "known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS },
+	{ "accept-new", no_argument, NULL, OPT_ACCEPT_NEW },
+	{ "host-key", required_argument, NULL, OPT_HOST_KEY },
+	{ "ciphers", required_argument, NULL, OPT_CIPHERS },
+	{ "macs", required_argument, NULL, OPT_MACS },
+	{ "kex", required_argument, NULL, OPT_KEX },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
+	{ "socks", required_argument, NULL, 'D' },
+	{ "local", required_argument, NULL, 'L' },
+	{ "remote", required_argument, NULL, 'R' },
+	{ "proxy-user", required_argument, NULL, OPT_PROXY_USER },
+	{ "proxy-password-env", required_argument, NULL, OPT_PROXY_PASSWORD_ENV },
+	{ "allow-non-loopback", no_argument, NULL, OPT_ALLOW_NON_LOOPBACK },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* A single-valued option given twice is almost always a mistake in a script;
+ * refuse it instead of silently keeping one. */
+static int set_once(const char **slot, const char *value, const char *name)
+{
+	if (*slot)
+		return cli_usage("tunnel", "%s given more than once", name);
+	*slot = value;
+	return 0;
+}
+
+static int add_forward_spec(struct tunnel_cli *t, devkit_forward_kind kind, const char *flag,
+	const char *arg)
+{
+	struct tunnel_forward *grown, *f;
+	char err[256];
+	int rc;
+
+	grown = realloc(t->forwards, (t->n_forwards + 1) * sizeof(*grown));
+	if (!grown) {
+		cli_errorf("out of memory");
+		return CLI_EXIT_FAILURE;
+	}
+	t->forwards = grown;
+	f = &t->forwards[t->n_forwards];
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->flag = flag;
+	f->arg = arg;
+	if (kind == DEVKIT_FORWARD_DYNAMIC)
+		rc = cli_parse_listen(arg, &f->spec.listen, err, sizeof(err));
+	else
+		rc = cli_parse_forward(arg, &f->spec, err, sizeof(err));
+	if (rc != 0)
+		return cli_usage("tunnel", "%s '%s': %s", flag, arg, err);
+	t->n_forwards++;
+	return 0;
+}
+
+static int read_secret(const char *var, const char *flag, const char **out)
+{
+	char err[256];
+
+	if (!var)
+		return 0;
+	if (cli_secret_from_env(var, out, err, sizeof(err)) != 0)
+		return cli_usage("tunnel", "%s: %s", flag, err);
+	return 0;
+}
+
+/* Everything the command line can get wrong is found here, before any traffic. */
+static int parse_args(struct tunnel_cli *t, int argc, char **argv)
+{
+	int c, rc = 0, any_socks = 0;
+	char err[256];
+
+	t->reconnect = 1;
+	t->use_agent = 1;
+	opterr = 0; /* our own messages, in our own format */
+	optind = 1;
+	for (;;) {
+		/* '+': stop at the first non-option, which is then an error; ':': tell
+		 * a missing value apart from an unknown option. */
+		c = getopt_long(argc, argv, "+:b:i:D:L:R:vqh", long_options, NULL);
+		if (c == -1)
+			break;
+		switch (c) {
+		case 'b': rc = set_once(&t->bastion, optarg, "--bastion"); break;
+		case 'i': rc = set_once(&t->identity, optarg, "--identity"); break;
+		case OPT_PASSPHRASE_ENV:
+			rc = set_once(&t->passphrase_env, optarg, "--passphrase-env");
+			break;
+		case OPT_PASSWORD_ENV: rc = set_once(&t->password_env, optarg, "--password-env"); break;
+		case OPT_NO_AGENT: t->use_agent = 0; break;
+		case OPT_KNOWN_HOSTS: rc = set_once(&t->known_hosts, optarg, "--known-hosts"); break;
+		case OPT_ACCEPT_NEW: t->accept_new = 1; break;
+		case OPT_HOST_KEY: rc = set_once(&t->host_key, optarg, "--host-key"); break;
+		case OPT_CIPHERS: rc = set_once(&t->ciphers, optarg, "--ciphers"); break;
+		case OPT_MACS: rc = set_once(&t->macs, optarg, "--macs"); break;
+		case OPT_KEX: rc = set_once(&t->kex, optarg, "--kex"); break;
+		case OPT_CONNECT_TIMEOUT: {
+			double s;
+
+			if (cli_parse_seconds(optarg, &s, err, sizeof(err)) != 0 || s > 3600.0)
+				return cli_usage("tunnel", "--connect-timeout: '%s' is not a number of "
+					"seconds between 0 and 3600", optarg);
+			t->connect_timeout_ms = s * 1000.0 < 1.0 ? 1 : (int)(s * 1000.0);
+			break;
+		}
+		case OPT_NO_RECONNECT: t->reconnect = 0; break;
+		case 'D':
+			any_socks = 1;
+			rc = add_forward_spec(t, DEVKIT_FORWARD_DYNAMIC, "--socks", optarg);
+			break;
+		case 'L': rc = add_forward_spec(t, DEVKIT_FORWARD_LOCAL, "-L", optarg); break;
+		case 'R': rc = add_forward_spec(t, DEVKIT_FORWARD_REMOTE, "-R", optarg); break;
+		case OPT_PROXY_USER: rc = set_once(&t->proxy_user, optarg, "--proxy-user"); break;
+		case OPT_PROXY_PASSWORD_ENV:
+			rc = set_once(&t->proxy_password_env, optarg, "--proxy-password-env");
+			break;
+		case OPT_ALLOW_NON_LOOPBACK: t->allow_non_loopback = 1; break;
+		case OPT_JSON: t->json = 1; break;
+		case OPT_STATS_INTERVAL:
+			if (cli_parse_seconds(optarg, &t->stats_interval_s, err, sizeof(err)) != 0)
+				return cli_usage("tunnel", "--stats-interval: %s", err);
+			if (t->stats_interval_s < 0.1)
+				t->stats_interval_s = 0.1;
+			break;
+		case 'v': t->verbosity = t->verbosity < 0 ? 1 : t->verbosity + 1; break;
+		case 'q': t->verbosity = -1; break;
+		case 'h':
+			fputs(tunnel_help, stdout);
+			return -1;
+		case ':':
+			return cli_usage("tunnel", "option '%s' needs a value", argv[optind - 1]);
+		case '?':
+		default:
+			/* optopt is the letter of an unknown short option; for a long one
+			 * (unknown, or given a value it does not take) the text says more. */
+			if (optopt > 0 && optopt < 128 && isalnum(optopt))
+				return cli_usage("tunnel", "unknown option '-%c'", optopt);
+			if (optopt && strncmp(argv[optind - 1], "--", 2) == 0
+				&& strchr(argv[optind - 1], '='))
+				return cli_usage("tunnel", "option '%.*s' takes no value",
+					(int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+			return cli_usage("tunnel", "unknown or malformed option '%s'", argv[optind - 1]);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	if (optind < argc)
+		return cli_usage("tunnel", "unexpected argument '%s'", argv[optind]);
+	if (!t->bastion || !*t->bastion)
+		return cli_usage("tunnel", "--bastion [USER@]HOST[:PORT] is required");
+	if (t->host_key && strncmp(t->host_key, "SHA256:", 7) != 0)
+		return cli_usage("tunnel", "--host-key: expected SHA256:<base64>, as "
+			"`ssh-keygen -lf` prints it");
+	if (t->host_key && t->accept_new)
+		return cli_usage("tunnel", "--host-key and --accept-new exclude each other: "
+			"a pinned key alone decides");
+	if (!t->proxy_user != !t->proxy_password_env)
+		return cli_usage("tunnel", "--proxy-user and --proxy-password-env go together");
+	if (t->proxy_user && !any_socks)
+		return cli_usage("tunnel", "--proxy-user applies to --socks proxies, and none is given");
+	if ((rc = read_secret(t->password_env, "--password-env", &t->password)) != 0
+		|| (rc = read_secret(t->passphrase_env, "--passphrase-env", &t->passphrase)) != 0
+		|| (rc = read_secret(t->proxy_password_env, "--proxy-password-env",
+			&t->proxy_password)) != 0)
+		return rc;
+	return 0;
+}
+
+static void on_log(devkit_log_level level, const char *message, void *payload)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug", "trace" };
+	const char *name = (unsigned)level < sizeof(names) / sizeof(names[0]) ? names[level] : "log";
+
+	char line[2048];
+
+	(void)payload;
+	/* Runs on the library's I/O thread: one fprintf, which locks stderr, and
+	 * nothing that calls back into the library. */
+	snprintf(line, sizeof(line), "%s", message ? message : "");
+	fprintf(stderr, "devkit: %s: %s\n", name, cli_printable(line));
+}
+
+static int start_engine(struct tunnel_cli *t)
+{
+	devkit_ctx_options opts;
+	sigset_t old_mask;
+	int rc;
+
+	if ((rc = devkit_ctx_options_init(&opts, DEVKIT_CTX_OPTIONS_VERSION)) != 0) {
+		report_error(t, "engine options", rc);
+		return rc;
+	}
+	if (t->verbosity >= 0) {
+		static const devkit_log_level levels[] = { DEVKIT_LOG_WARN, DEVKIT_LOG_INFO,
+			DEVKIT_LOG_DEBUG, DEVKIT_LOG_TRACE };
+
+		opts.log_level = levels[t->verbosity > 3 ? 3 : t->verbosity];
+		opts.log_cb = on_log;
+	}
+	/* The I/O thread starts with the shutdown signals blocked, so they always
+	 * reach this (main) thread and its handler. */
+	cli_signals_block(&old_mask);
+	rc = devkit_ctx_new(&t->ctx, &opts);
+	cli_signals_restore(&old_mask);
+	if (rc != 0)
+		report_error(t, "starting the engine", rc);
+	return rc;
+}
+
+static int open_tunnel(struct tunnel_cli *t)
+{
+	devkit_tunnel_options opts;
+	int rc;
+
+	if ((rc = devkit_tunnel_options_init(&opts, DEVKIT_TUNNEL_OPTIONS_VERSION)) != 0) {
+		report_error(t, "tunnel options", rc);
+		return rc;
+	}
+	opts.bastion = t->bastion;
+	opts.identity_file = t->identity;
+	opts.identity_passphrase = t->passphrase;
+	opts.password = t->password;
+	opts.use_agent = t->use_agent;
+	opts.known_hosts_file = t->known_hosts;
+	opts.host_key_policy = t->accept_new ? DEVKIT_HOST_KEY_ACCEPT_NEW : DEVKIT_HOST_KEY_STRICT;
+	opts.host_key_sha256 = t->host_key;
+	opts.ciphers = t->ciphers;
+	opts.macs = t->macs;
+	opts.kex = t->kex;
+	if (t->connect_timeout_ms > 0)
+		opts.connect_timeout_ms = t->connect_timeout_ms;
+	opts.reconnect = t->reconnect;
+	rc = devkit_tunnel_open(&t->tunnel, t->ctx, &opts);
+	if (rc != 0) {
+		/* The library's message names the bastion and says why. */
+		report_error(t, NULL, rc);
+		t->tunnel = NULL;
+		return rc;
+	}
+	t->tunnel_id = devkit_tunnel_id(t->tunnel);
+	return 0;
+}
+
+static int add_forwards(struct tunnel_cli *t)
+{
+	for (size_t i = 0; i < t->n_forwards; i++) {
+		struct tunnel_forward *f = &t->forwards[i];
+		devkit_forward_options opts;
+		const char *addr;
+		char context[CLI_HOST_MAX * 2];
+		int rc;
+
+		if ((rc = devkit_forward_options_init(&opts, DEVKIT_FORWARD_OPTIONS_VERSION)) != 0) {
+			report_error(t, "forward options", rc);
+			return rc;
+		}
+		opts.kind = f->kind;
+		opts.bind_address = f->spec.listen.address[0] ? f->spec.listen.address : NULL;
+		opts.bind_port = f->spec.listen.port;
+		if (f->kind == DEVKIT_FORWARD_DYNAMIC) {
+			opts.proxy_username = t->proxy_user;
+			opts.proxy_password = t->proxy_password;
+		} else {
+			opts.target_host = f->spec.target_host;
+			opts.target_port = f->spec.target_port;
+		}
+		opts.allow_non_loopback = t->allow_non_loopback;
+		rc = devkit_tunnel_add_forward(&f->forward, t->tunnel, &opts);
+		if (rc != 0) {
+			f->forward = NULL;
+			snprintf(context, sizeof(context), "%s %s", f->flag, f->arg);
+			report_error(t, context, rc);
+			return rc;
+		}
+		f->id = devkit_forward_id(f->forward);
+		f->port = devkit_forward_port(f->forward);
+		addr = devkit_forward_address(f->forward);
+		snprintf(f->address, sizeof(f->address), "%s",
+			addr && *addr ? addr : (f->spec.listen.address[0] ? f->spec.listen.address
+				: "127.0.0.1"));
+	}
+	return 0;
+}
+
+/* 1: the event means the tunnel is gone for good. */
+static int is_fatal(const devkit_event *ev)
+{
+	return ev->type == DEVKIT_EVENT_TUNNEL_STATE && ev->state == DEVKIT_TUNNEL_DOWN;
+}
+
+/*
+ * Report one event, unless "ready" already said it: the first FORWARD_READY of
+ * each forward, with the port the getters gave, would only repeat it.
+ * Returns 1 if the tunnel is down for good, -1 if stdout is gone, else 0.
+ */
+static int handle_event(struct tunnel_cli *t, const devkit_event *ev)
+{
+	if (ev->type == DEVKIT_EVENT_FORWARD_READY) {
+		struct tunnel_forward *f = tunnel_find_forward(t, ev->forward_id);
+
+		if (f) {
+			int repeat = !f->ready_seen && ev->port == f->port;
+
+			f->ready_seen = 1;
+			/* After a reconnect the bastion may pick another port for -R 0:... */
+			f->port = ev->port;
+			if (ev->address[0])
+				snprintf(f->address, sizeof(f->address), "%s", ev->address);
+			if (repeat)
+				return 0;
+		}
+	}
+	if (report_event(t, ev) != 0)
+		return -1;
+	if (is_fatal(ev)) {
+		cli_errorf("tunnel to %s is down%s%s", t->bastion, ev->message[0] ? ": " : "",
+			ev->message);
+		return 1;
+	}
+	return 0;
+}
+
+/* Events that arrived while the tunnel was opening and merely announce what
+ * "ready" is about to say (connecting, up) are dropped; the rest are kept, in
+ * order, to be reported after "ready". */
+#define EARLY_MAX 32
+
+static size_t collect_early_events(struct tunnel_cli *t, devkit_event *early)
+{
+	size_t n = 0;
+	devkit_event ev;
+
+	while (n < EARLY_MAX && devkit_ctx_poll(t->ctx, &ev, 0) == 1) {
+		if (ev.type == DEVKIT_EVENT_TUNNEL_STATE
+			&& (ev.state == DEVKIT_TUNNEL_CONNECTING || ev.state == DEVKIT_TUNNEL_UP))
+			continue;
+		early[n++] = ev;
+	}
+	return n;
+}
+
+enum loop_end { LOOP_SIGNAL, LOOP_DOWN, LOOP_OUTPUT, LOOP_ERROR };
+
+static enum loop_end run_loop(struct tunnel_cli *t, int signal_fd)
+{
+	int event_fd = devkit_ctx_event_fd(t->ctx);
+	long long stats_every = (long long)(t->stats_interval_s * 1000.0);
+	long long next_stats = stats_every > 0 ? cli_now_ms() + stats_every : 0;
+	int idle_wakeups = 0;
+
+	for (;;) {
+		struct pollfd fds[2];
+		nfds_t nfds = 1;
+		int timeout = -1, n, drained = 0, rc = 0;
+		devkit_event ev;
+
+		if (cli_signal_caught())
+			return LOOP_SIGNAL;
+		if (next_stats) {
+			long long left = next_stats - cli_now_ms();
+
+			timeout = left < 0 ? 0 : (int)left;
+		}
+		/* Without an event fd, fall back to polling the queue often enough
+		 * that events still show up promptly; signals wake us either way. */
+		if (event_fd < 0 && (timeout < 0 || timeout > 50))
+			timeout = 50;
+		fds[0].fd = signal_fd;
+		fds[0].events = POLLIN;
+		if (event_fd >= 0) {
+			fds[1].fd = event_fd;
+			fds[1].events = POLLIN;
+			nfds = 2;
+		}
+		n = poll(fds, nfds, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			cli_errorf("poll: %s", strerror(errno));
+			return LOOP_ERROR;
+		}
+		if (cli_signal_caught())
+			return LOOP_SIGNAL;
+
+		/* Bounded, so a flood of events cannot delay a Ctrl-C. */
+		while (drained < 256 && (rc = devkit_ctx_poll(t->ctx, &ev, 0)) == 1) {
+			drained++;
+			rc = handle_event(t, &ev);
+			if (rc < 0)
+				return LOOP_OUTPUT;
+			if (rc > 0)
+				return LOOP_DOWN;
+		}
+		if (drained == 0 && rc < 0) {
+			report_error(t, "reading events", rc);
+			return LOOP_ERROR;
+		}
+		/* An event fd that stays readable with nothing queued would spin this
+		 * loop; after a few such wake-ups, poll the queue on a timer instead. */
+		if (event_fd >= 0 && nfds == 2 && (fds[1].revents & POLLIN) && drained == 0) {
+			if (++idle_wakeups >= 8) {
+				if (t->verbosity >= 2)
+					cli_errorf("debug: event fd readable with no events; polling instead");
+				event_fd = -1;
+			}
+		} else if (drained) {
+			idle_wakeups = 0;
+		}
+
+		if (next_stats && cli_now_ms() >= next_stats) {
+			if (report_stats(t) != 0)
+				return LOOP_OUTPUT;
+			next_stats += stats_every;
+			if (next_stats <= cli_now_ms()) /* suspended laptop: do not burst */
+				next_stats = cli_now_ms() + stats_every;
+		}
+	}
+}
+
+/* Close in order (tunnel, then engine) and report what the close produced,
+ * such as the final tunnel-state "closed". */
+static void shut_down(struct tunnel_cli *t, int report)
+{
+	devkit_event ev;
+
+	if (t->tunnel) {
+		devkit_tunnel_free(t->tunnel);
+		t->tunnel = NULL;
+		for (size_t i = 0; i < t->n_forwards; i++)
+			t->forwards[i].forward = NULL; /* freed with their tunnel */
+	}
+	if (t->ctx) {
+		while (devkit_ctx_poll(t->ctx, &ev, 0) == 1) {
+			if (report && report_event(t, &ev) != 0)
+				report = 0;
+		}
+		devkit_ctx_free(t->ctx);
+		t->ctx = NULL;
+	}
+}
+
+int cmd_tunnel(int argc, char **argv)
+{
+	struct tunnel_cli t;
+	devkit_event early[EARLY_MAX];
+	size_t n_early, i;
+	int rc, status = CLI_EXIT_FAILURE, signal_fd;
+	enum loop_end end;
+
+	memset(&t, 0, sizeof(t));
+	rc = parse_args(&t, argc, argv);
+	if (rc != 0) {
+		free(t.forwards);
+		return rc < 0 ? CLI_EXIT_OK : rc; /* -1: --help was printed */
+	}
+
+	cli_signals_ignore_sigpipe();
+	/*
+	 * Until the tunnel is ready, SIGINT keeps its default action: opening can
+	 * block for the whole connect timeout and cannot be cancelled, so Ctrl-C
+	 * should end the process at once rather than wait. Nothing persists yet.
+	 */
+	if (start_engine(&t) != 0 || open_tunnel(&t) != 0 || add_forwards(&t) != 0)
+		goto out;
+
+	signal_fd = cli_signals_install();
+	if (signal_fd < 0) {
+		cli_errorf("installing signal handlers: %s", strerror(errno));
+		goto out;
+	}
+	n_early = collect_early_events(&t, early);
+	if (report_ready(&t) != 0)
+		goto stdout_gone;
+	for (i = 0; i < n_early; i++) {
+		rc = handle_event(&t, &early[i]);
+		if (rc < 0)
+			goto stdout_gone;
+		if (rc > 0)
+			goto out;
+	}
+
+	end = run_loop(&t, signal_fd);
+	switch (end) {
+	case LOOP_SIGNAL:
+		(void)report_closing(&t, cli_signal_caught());
+		shut_down(&t, 1);
+		status = CLI_EXIT_OK;
+		goto out;
+	case LOOP_OUTPUT:
+		goto stdout_gone;
+	case LOOP_DOWN:
+	case LOOP_ERROR:
+	default:
+		goto out;
+	}
+
+stdout_gone:
+	/* Whoever read our output has gone; there is no one left to serve. */
+	cli_errorf("cannot write to stdout; closing the tunnel");
+	shut_down(&t, 0);
+out:
+	shut_down(&t, 0);
+	cli_json_free(&t.out);
+	free(t.forwards);
+	return status;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The subcommands of the devkit CLI. Each takes its own argv, starting with the
+ * subcommand's name (argv[0] == "tunnel"), and returns the process exit status.
+ * To add one: write cmd_<name>.c, declare it here, list it in main.c.
+ */
+#ifndef DEVKIT_CLI_COMMANDS_H
+#define DEVKIT_CLI_COMMANDS_H
+
+int cmd_tunnel(int argc, char **argv);
+
+#endif
