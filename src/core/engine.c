@@ -344,7 +344,7 @@ int devkit_ctx_event_fd(devkit_ctx *ctx)
 void devkit_ctx_set_log_level(devkit_ctx *ctx, devkit_log_level level)
 {
 	if (ctx)
-		ctx->log_level = level;
+		__atomic_store_n(&ctx->log_level, (int)level, __ATOMIC_RELAXED);
 }
 
 const char *devkit_event_type_name(int type)

@@ -51,7 +51,7 @@ struct devkit_ctx {
 	int event_fd;            /* eventfd, readable while the queue is not empty */
 
 	devkit_ctx_options opts;
-	volatile int log_level;
+	int log_level;           /* changed from any thread: atomics */
 	devkit__closeable tracked; /* sentinel of the list of live tunnels */
 	void *resolver;          /* devkit__resolver, created on first use */
 	uint64_t next_id;        /* ids for tunnels and forwards (loop thread only) */
@@ -82,6 +82,7 @@ uint64_t devkit__ctx_next_id(devkit_ctx *ctx);
 /* Logging from the I/O thread (or any thread: the callback is the caller's). */
 void devkit__log(devkit_ctx *ctx, devkit_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-#define devkit__log_enabled(ctx, level) ((ctx)->opts.log_cb && (int)(level) <= (ctx)->log_level)
+#define devkit__log_enabled(ctx, level) \
+	((ctx)->opts.log_cb && (int)(level) <= __atomic_load_n(&(ctx)->log_level, __ATOMIC_RELAXED))
 
 #endif

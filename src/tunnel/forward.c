@@ -231,7 +231,7 @@ int devkit__forward_request_step(devkit__session *s)
 				devkit__log(s->t->ctx, DEVKIT_LOG_WARN,
 					"remote forward %llu: port %d is no longer available on the bastion",
 					(unsigned long long)f->id, want);
-				f->bound_port = 0;
+				__atomic_store_n(&f->bound_port, 0, __ATOMIC_RELAXED);
 				devkit__list_push(&s->listen_queue, &f->listen_node);
 				continue;
 			}
@@ -250,7 +250,8 @@ int devkit__forward_request_step(devkit__session *s)
 			continue;
 		}
 		f->ssh_listener = l;
-		f->bound_port = bound > 0 ? bound : want;
+		/* Read by devkit_forward_port() on other threads. */
+		__atomic_store_n(&f->bound_port, bound > 0 ? bound : want, __ATOMIC_RELAXED);
 		snprintf(f->address, sizeof(f->address), "%s", f->bind_address);
 		devkit__tunnel_emit(s->t, DEVKIT_EVENT_FORWARD_READY, f->id, 0,
 			"remote forward listening on the bastion at %s:%d -> %s:%d", f->bind_address,
@@ -429,7 +430,10 @@ void devkit_forward_free(devkit_forward *f)
 }
 
 uint64_t devkit_forward_id(const devkit_forward *f) { return f ? f->id : 0; }
-int devkit_forward_port(const devkit_forward *f) { return f ? f->bound_port : DEVKIT_EINVAL; }
+int devkit_forward_port(const devkit_forward *f)
+{
+	return f ? __atomic_load_n(&f->bound_port, __ATOMIC_RELAXED) : DEVKIT_EINVAL;
+}
 const char *devkit_forward_address(const devkit_forward *f) { return f ? f->address : NULL; }
 int devkit_forward_kind_of(const devkit_forward *f) { return f ? (int)f->kind : DEVKIT_EINVAL; }
 

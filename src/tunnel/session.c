@@ -131,12 +131,13 @@ static void on_poll(uv_poll_t *p, int status, int events)
 {
 	devkit__session *s = p->data;
 	if (s->stage == STAGE_CONNECTING) {
+		/* libuv reports POLLERR as UV_EBADF; the socket knows the real reason. */
 		int err = 0;
 		socklen_t len = sizeof(err);
-		if (status < 0)
-			err = -status;
-		else if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 			err = errno;
+		if (!err && status < 0)
+			err = -status;
 		if (err) {
 			snprintf(s->connect_error, sizeof(s->connect_error), "%s", strerror(err));
 			try_next_address(s);

@@ -59,7 +59,7 @@ void devkit__tunnel_emit(devkit_tunnel *t, devkit_event_type type, uint64_t forw
 
 static void set_state(devkit_tunnel *t, devkit_tunnel_state state, int error, const char *why)
 {
-	t->state = state;
+	__atomic_store_n(&t->state, state, __ATOMIC_RELAXED); /* read by other threads */
 	t->stats.state = state;
 	devkit__tunnel_emit(t, DEVKIT_EVENT_TUNNEL_STATE, 0, error, "%s%s%s",
 		devkit_tunnel_state_name(state), why && *why ? ": " : "", why ? why : "");
@@ -384,7 +384,7 @@ uint64_t devkit_tunnel_id(const devkit_tunnel *t)
 
 int devkit_tunnel_get_state(devkit_tunnel *t)
 {
-	return t ? t->state : DEVKIT_EINVAL;
+	return t ? __atomic_load_n(&t->state, __ATOMIC_RELAXED) : DEVKIT_EINVAL;
 }
 
 static void do_stats(devkit__call *call)

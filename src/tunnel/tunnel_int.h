@@ -44,7 +44,7 @@ struct devkit_tunnel {
 	char *user;
 	char *known_hosts_text; /* known_hosts as read by devkit_tunnel_open (NULL: none) */
 
-	volatile int state;     /* devkit_tunnel_state; written on the loop only */
+	int state;              /* devkit_tunnel_state; written on the loop, read anywhere (atomics) */
 	devkit__session *session; /* the current connection, NULL between attempts */
 	devkit__call *open_call;  /* devkit_tunnel_open waiting for the first UP */
 	devkit__call *free_call;  /* devkit_tunnel_free waiting for the handles to close */
