@@ -60,13 +60,22 @@ static LIBSSH2_RECV_FUNC(ssh_recv)
 	(void)socket;
 	if (s->sock_closed)
 		return -ECONNRESET;
+	/* libssh2 tries the socket on every channel read; with thousands of
+	 * channels that would be thousands of recv() calls per wake-up. Once the
+	 * socket said EAGAIN, only the next readable event can change that. */
+	if (s->rx_drained)
+		return -EAGAIN;
 	ssize_t n = recv(s->fd, buffer, length, flags);
 	if (n > 0) {
 		s->rx_bytes += (uint64_t)n;
 		s->last_rx_ms = devkit__now_ms(s->t);
 		return n;
 	}
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		s->rx_drained = 1;
+		return -EAGAIN;
+	}
+	if (n < 0 && errno == EINTR)
 		return -EAGAIN;
 	s->sock_closed = 1;
 	return n == 0 ? -ECONNRESET : -errno;
@@ -145,7 +154,8 @@ static void on_poll(uv_poll_t *p, int status, int events)
 		}
 		s->stage = STAGE_HANDSHAKE;
 	}
-	(void)events;
+	if (status < 0 || (events & UV_READABLE))
+		s->rx_drained = 0;
 	devkit__session_pump(s);
 }
 

@@ -166,6 +166,7 @@ struct devkit__session {
 	LIBSSH2_SESSION *ssh;
 	devkit__bytes out;      /* SSH output not yet accepted by the socket */
 	int sock_closed;        /* the socket failed or reached EOF */
+	int rx_drained;         /* recv() said EAGAIN and no readable event came since */
 	uint64_t rx_bytes;      /* total read from the socket */
 	uint64_t last_rx_ms;
 
