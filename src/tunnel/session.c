@@ -65,6 +65,7 @@ static LIBSSH2_RECV_FUNC(ssh_recv)
 	 * socket said EAGAIN, only the next readable event can change that. */
 	if (s->rx_drained)
 		return -EAGAIN;
+	s->rx_unread = 0;
 	ssize_t n = recv(s->fd, buffer, length, flags);
 	if (n > 0) {
 		s->rx_bytes += (uint64_t)n;
@@ -154,8 +155,10 @@ static void on_poll(uv_poll_t *p, int status, int events)
 		}
 		s->stage = STAGE_HANDSHAKE;
 	}
-	if (status < 0 || (events & UV_READABLE))
+	if (status < 0 || (events & UV_READABLE)) {
 		s->rx_drained = 0;
+		s->rx_unread = 1;
+	}
 	devkit__session_pump(s);
 }
 
@@ -385,6 +388,7 @@ void devkit__session_close_channel(devkit__session *s, LIBSSH2_CHANNEL *ch)
 	if (s->stage == STAGE_DEAD || !s->ssh)
 		return; /* freed with the session */
 	int rc = libssh2_channel_free(ch);
+	devkit__session_flush(s); /* the peer learns of the close now, not at the next wake-up */
 	if (rc != LIBSSH2_ERROR_EAGAIN)
 		return;
 	closing_channel *c = malloc(sizeof(*c));
@@ -411,8 +415,36 @@ static void free_closing_channels(devkit__session *s)
  * link whose client goes away meanwhile stays queued in state LINK_CLOSING
  * until the open completes (libssh2 must see the same call through), and
  * devkit__link_channel_opened then frees the channel. */
+/* Keepalive: ask for a channel type no server has and take the refusal as
+ * the answer. libssh2's own keepalive is a global request whose reply nobody
+ * consumes: the replies pile up in libssh2's packet queue and the next
+ * tcpip-forward request reads a stale one as its own answer. A refused
+ * channel open is consumed by the open itself. It shares the one-open-at-a-
+ * time slot, so it only starts when no link is opening (and then those opens
+ * prove the bastion alive anyway). Returns 0 while the probe is in flight. */
+static int probe_bastion(devkit__session *s)
+{
+	if (!s->probe_in_flight) {
+		if (!s->probe_wanted || !devkit__list_empty(&s->open_queue))
+			return 1;
+		s->probe_wanted = 0;
+		s->probe_in_flight = 1;
+	}
+	static const char type[] = "keepalive@libdevkit";
+	LIBSSH2_CHANNEL *ch = libssh2_channel_open_ex(s->ssh, type, sizeof(type) - 1,
+		LIBSSH2_CHANNEL_WINDOW_DEFAULT, LIBSSH2_CHANNEL_PACKET_DEFAULT, NULL, 0);
+	if (!ch && libssh2_session_last_errno(s->ssh) == LIBSSH2_ERROR_EAGAIN)
+		return 0;
+	s->probe_in_flight = 0;
+	if (ch)
+		devkit__session_close_channel(s, ch); /* a server that has it: fine too */
+	return 1;
+}
+
 static void open_channels(devkit__session *s)
 {
+	if (!probe_bastion(s))
+		return;
 	while (!devkit__list_empty(&s->open_queue)) {
 		devkit__link *l = devkit__container_of(s->open_queue.next, devkit__link, node);
 		LIBSSH2_CHANNEL *ch = libssh2_channel_direct_tcpip_ex(s->ssh, l->target_host,
@@ -460,9 +492,8 @@ static void session_up(devkit__session *s)
 	devkit_tunnel *t = s->t;
 	s->stage = STAGE_UP;
 	s->last_rx_ms = devkit__now_ms(t);
+	s->last_probe_ms = s->last_rx_ms;
 	uv_timer_set_repeat(s->timer, 1000); /* from now on only keepalives */
-	if (t->opts.keepalive_interval_s > 0)
-		libssh2_keepalive_config(s->ssh, 1, (unsigned int)t->opts.keepalive_interval_s);
 	const char *m;
 	m = libssh2_session_methods(s->ssh, LIBSSH2_METHOD_CRYPT_CS);
 	snprintf(t->cipher, sizeof(t->cipher), "%s", m ? m : "?");
@@ -575,6 +606,13 @@ void devkit__session_pump(devkit__session *s)
 		 * for links already visited: go round again. */
 		if (s->rx_bytes != rx_before || moved)
 			s->pump_again = 1;
+		/* Readable, but no channel read it (no open links): only libssh2 can
+		 * read the socket, and only inside a call. A probe makes that call,
+		 * and it also finds EOF when the bastion went away. */
+		if (s->rx_unread && !s->probe_in_flight && !s->sock_closed) {
+			s->probe_wanted = 1;
+			s->pump_again = 1;
+		}
 		if (s->sock_closed)
 			break;
 	} while (s->pump_again && ++passes < PUMP_MAX_PASSES);
@@ -619,14 +657,17 @@ static void on_timer(uv_timer_t *timer)
 	int interval = t->opts.keepalive_interval_s;
 	if (interval <= 0)
 		return;
-	int next = 0;
-	if (libssh2_keepalive_send(s->ssh, &next) == 0)
-		devkit__session_flush(s);
+	uint64_t interval_ms = (uint64_t)interval * 1000u;
 	uint64_t silent = now - s->last_rx_ms;
-	uint64_t limit = (uint64_t)interval * 1000u * (uint64_t)(t->opts.keepalive_count_max + 1);
-	if (silent > limit) {
+	if (silent > interval_ms * (uint64_t)(t->opts.keepalive_count_max + 1)) {
 		session_fail(s, DEVKIT_ETIMEOUT, "bastion %s: no answer to %d keepalives in %llu ms",
 			s->peer, t->opts.keepalive_count_max, (unsigned long long)silent);
 		return;
+	}
+	/* Probe only a quiet session; every byte received proves it alive. */
+	if (silent >= interval_ms && now - s->last_probe_ms >= interval_ms) {
+		s->last_probe_ms = now;
+		s->probe_wanted = 1;
+		devkit__session_pump(s);
 	}
 }

@@ -167,8 +167,12 @@ struct devkit__session {
 	devkit__bytes out;      /* SSH output not yet accepted by the socket */
 	int sock_closed;        /* the socket failed or reached EOF */
 	int rx_drained;         /* recv() said EAGAIN and no readable event came since */
+	int rx_unread;          /* readable event, and no recv() call since */
 	uint64_t rx_bytes;      /* total read from the socket */
 	uint64_t last_rx_ms;
+	uint64_t last_probe_ms;
+	int probe_wanted;       /* keepalive due: open a channel type nobody has */
+	int probe_in_flight;
 
 	/* authentication */
 	char *auth_methods;     /* as offered by the server */
