@@ -2,6 +2,8 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +141,13 @@ static void on_wakeup(uv_async_t *async)
 static void io_thread(void *arg)
 {
 	devkit_ctx *ctx = arg;
+	/* The application's signal handlers must not run on our thread, and a
+	 * write to a socket whose peer has gone must fail with EPIPE rather than
+	 * kill the process with SIGPIPE: block them all here (SIGPIPE is sent to
+	 * the writing thread, so blocking it here is enough). */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	uv_run(&ctx->loop, UV_RUN_DEFAULT);
 }
 

@@ -70,6 +70,15 @@ int cli_signals_install(void)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESETHAND | SA_RESTART;
 	for (size_t i = 0; i < N_SIGNALS; i++) {
+		struct sigaction old;
+
+		/* `nohup devkit ...` ignores SIGHUP so the tunnel outlives the
+		 * terminal: keep it that way. SIGINT is handled even if inherited as
+		 * ignored (shells do that to background jobs), because scripts stop
+		 * the tunnel with `kill -INT` as well as with `kill`. */
+		if (shutdown_signals[i] == SIGHUP && sigaction(SIGHUP, NULL, &old) == 0
+			&& old.sa_handler == SIG_IGN)
+			continue;
 		if (sigaction(shutdown_signals[i], &sa, NULL) != 0)
 			return -1;
 	}

@@ -6,6 +6,7 @@
  *
  * A second signal of the same kind gets the default action (SA_RESETHAND): if a
  * clean close ever hangs, pressing Ctrl-C again still ends the process.
+ * An inherited "ignore SIGHUP" (nohup) is respected.
  */
 #ifndef DEVKIT_CLI_SIGNAL_H
 #define DEVKIT_CLI_SIGNAL_H

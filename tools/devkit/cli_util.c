@@ -169,6 +169,12 @@ static int split_fields(const char *spec, struct field *fields, int max, int *co
 		}
 		if (*p == '\0')
 			break;
+		if (p[1] == '\0') {
+			/* Else "8080:h:80:" would be read as ADDR:PORT:... and the
+			 * message would blame the wrong part. */
+			snprintf(err, errsize, "ends with ':'");
+			return -1;
+		}
 		p++; /* the ':' */
 	}
 	*count = n;

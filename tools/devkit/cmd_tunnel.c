@@ -293,7 +293,6 @@ static void on_log(devkit_log_level level, const char *message, void *payload)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug", "trace" };
 	const char *name = (unsigned)level < sizeof(names) / sizeof(names[0]) ? names[level] : "log";
-
 	char line[2048];
 
 	(void)payload;
@@ -364,6 +363,13 @@ static int open_tunnel(struct tunnel_cli *t)
 	return 0;
 }
 
+/* Only for choosing a hint: the library decides what it accepts. */
+static int is_loopback(const char *address)
+{
+	return strncmp(address, "127.", 4) == 0 || strcmp(address, "::1") == 0
+		|| strcmp(address, "localhost") == 0;
+}
+
 static int add_forwards(struct tunnel_cli *t)
 {
 	for (size_t i = 0; i < t->n_forwards; i++) {
@@ -393,6 +399,11 @@ static int add_forwards(struct tunnel_cli *t)
 			f->forward = NULL;
 			snprintf(context, sizeof(context), "%s %s", f->flag, f->arg);
 			report_error(t, context, rc);
+			/* The library names its option; say which flag sets it here. */
+			if (rc == DEVKIT_EINVAL && !t->allow_non_loopback && f->kind != DEVKIT_FORWARD_REMOTE
+				&& f->spec.listen.address[0] && !is_loopback(f->spec.listen.address))
+				cli_errorf("to listen on %s anyway, add --allow-non-loopback",
+					f->spec.listen.address);
 			return rc;
 		}
 		f->id = devkit_forward_id(f->forward);

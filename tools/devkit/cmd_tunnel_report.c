@@ -144,6 +144,10 @@ static void describe_to_text(const char *key, size_t key_len, const char *value,
 	struct text_acc *acc = arg;
 	int n;
 
+	/* The status line already names the bastion and says it is up. */
+	if ((key_len == 7 && memcmp(key, "bastion", 7) == 0)
+		|| (key_len == 5 && memcmp(key, "state", 5) == 0))
+		return;
 	if (acc->len >= sizeof(acc->text))
 		return;
 	n = snprintf(acc->text + acc->len, sizeof(acc->text) - acc->len, "%s%.*s=%.*s",
@@ -226,28 +230,51 @@ static int event_json(struct tunnel_cli *t, const devkit_event *ev)
 	return cli_json_write(j, stdout);
 }
 
+/*
+ * The message without a leading "<state>" or "<state>: ", which the status
+ * line already says ("tunnel closed: closed" reads badly). JSON keeps the
+ * message exactly as the library wrote it.
+ */
+static const char *without_state_prefix(const char *message, const char *state)
+{
+	size_t n = state ? strlen(state) : 0;
+
+	if (n && strncmp(message, state, n) == 0) {
+		if (message[n] == '\0')
+			return "";
+		if (message[n] == ':' && message[n + 1] == ' ')
+			return message + n + 2;
+	}
+	return message;
+}
+
 static int event_text(struct tunnel_cli *t, const devkit_event *ev)
 {
 	struct tunnel_forward *f = tunnel_find_forward(t, ev->forward_id);
+	const char *state = devkit_tunnel_state_name(ev->state);
+	const char *message = ev->message;
 	char what[CLI_HOST_MAX * 3], why[512] = "";
 
+	if (ev->type == DEVKIT_EVENT_TUNNEL_STATE)
+		message = without_state_prefix(message, state);
 	/* ": message (error text)", each part only when present. */
-	if (ev->message[0] && ev->error)
-		snprintf(why, sizeof(why), ": %s (%s)", ev->message, devkit_strerror(ev->error));
-	else if (ev->message[0])
-		snprintf(why, sizeof(why), ": %s", ev->message);
+	if (message[0] && ev->error)
+		snprintf(why, sizeof(why), ": %s (%s)", message, devkit_strerror(ev->error));
+	else if (message[0])
+		snprintf(why, sizeof(why), ": %s", message);
 	else if (ev->error)
 		snprintf(why, sizeof(why), ": %s", devkit_strerror(ev->error));
 
 	switch (ev->type) {
 	case DEVKIT_EVENT_TUNNEL_STATE:
-		if (ev->attempt)
-			return say("tunnel %s (attempt %d)%s",
-				or_unknown(devkit_tunnel_state_name(ev->state)), ev->attempt, why);
-		return say("tunnel %s%s", or_unknown(devkit_tunnel_state_name(ev->state)), why);
+		/* The library's message usually counts attempts itself. */
+		if (ev->attempt && ev->state == DEVKIT_TUNNEL_RECONNECTING && !strstr(message, "attempt"))
+			return say("tunnel reconnecting (attempt %d)%s", ev->attempt, why);
+		return say("tunnel %s%s", or_unknown(state), why);
 	case DEVKIT_EVENT_FORWARD_READY:
+		/* Our one-line picture says all a person needs; JSON has the message. */
 		if (f)
-			return say("%s%s", describe_forward(f, what, sizeof(what)), why);
+			return say("%s (ready)", describe_forward(f, what, sizeof(what)));
 		return say("forward #%llu ready on %s%s", (unsigned long long)ev->forward_id,
 			cli_format_hostport(what, sizeof(what), ev->address, ev->port), why);
 	case DEVKIT_EVENT_FORWARD_FAILED:
