@@ -71,6 +71,49 @@ Test(base64, round_trip_and_openssh_fingerprint_form)
 	cr_assert_eq(devkit__base64_encode(data, sizeof(data), text, 5, 1), -1, "small buffer");
 }
 
+/* What the HTTP proxy's Basic credentials and known_hosts key blobs rely on:
+ * RFC 4648 4 to the letter, so one byte string has one accepted text (with
+ * or without the '='), and a refused one leaves nothing in `out`. */
+Test(base64, decoding_is_strict_but_padding_is_optional)
+{
+	static const struct { const char *text; int want; } cases[] = {
+		{ "", 0 }, { "YQ", 1 }, { "YQ==", 1 }, { "YWE", 2 }, { "YWE=", 2 }, { "YWFh", 3 },
+		{ "YQ=", -1 }, { "YWFhYQ=", -1 },            /* '=' that does not complete the group */
+		{ "YQ===", -1 }, { "YWFh=", -1 }, { "YWFh==", -1 }, { "=", -1 }, { "====", -1 },
+		{ "Y", -1 }, { "YWFhY", -1 },                /* a lone character is not a byte */
+		{ "YW=h", -1 }, { "=YWF", -1 }, { "YQ==YWFh", -1 }, /* '=' before the end */
+		{ "YR", -1 }, { "YR==", -1 }, { "YWF=", -1 }, /* leftover bits not zero */
+		{ " YWFh", -1 }, { "YWFh ", -1 }, { "    YWFh", -1 }, { "YWFh\r\n", -1 },
+		{ "YWFh----", -1 }, { "YW-h", -1 }, { "YW_h", -1 }, /* not the alphabet */
+	};
+	unsigned char out[16];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(out, 0x5a, sizeof(out));
+		int n = devkit__base64_decode(cases[i].text, strlen(cases[i].text), out, sizeof(out));
+		cr_assert_eq(n, cases[i].want, "'%s': %d, expected %d", cases[i].text, n, cases[i].want);
+		if (n > 0)
+			cr_assert_eq(memcmp(out, "aaa", (size_t)n), 0, "'%s'", cases[i].text);
+		else
+			cr_assert_eq(out[0], 0x5a, "'%s' wrote into out", cases[i].text);
+	}
+
+	/* `out` sized exactly, and one byte short. */
+	cr_assert_eq(devkit__base64_decode("YWFhYQ", 6, out, 4), 4);
+	memset(out, 0x5a, sizeof(out));
+	cr_assert_eq(devkit__base64_decode("YWFhYQ", 6, out, 3), -1);
+	cr_assert_eq(out[0], 0x5a);
+
+	/* No fixed limit on the length: an HTTP header may be up to 16 KiB. */
+	static unsigned char big[9000], back[9000];
+	static char text[12004];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (unsigned char)(i * 7);
+	cr_assert_eq(devkit__base64_encode(big, sizeof(big), text, sizeof(text), 1), 12000);
+	cr_assert_eq(devkit__base64_decode(text, 12000, back, sizeof(back)), 9000);
+	cr_assert_eq(memcmp(back, big, sizeof(big)), 0);
+}
+
 Test(bytes, append_consume_and_reuse)
 {
 	devkit__bytes b = DEVKIT__BYTES_INIT;
