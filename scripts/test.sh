@@ -7,8 +7,8 @@
 #   2. scripts/build.sh, ctest on build/        every test
 #   3. --asan build, ctest                      every test under ASan+UBSan+LSan
 #   4. --tsan build, ctest -L core              the engine tests under TSan
-#   5. pytest tests/python                      if that directory exists
-#   6. mvn -f bindings/java test                if that directory exists
+#   5. scripts/test_bindings.sh                 Java (mvn package) and Python
+#                                               (pip install, pytest) bindings
 #
 # --fast skips stages 3 and 4. Every stage runs even if an earlier one failed
 # (except the tests of a build that failed); the exit status is non-zero if
@@ -128,21 +128,7 @@ stage_test_tsan() {
 	return $rc
 }
 
-stage_python() {
-	local rc=0
-	DEVKIT_BUILD_DIR=$ROOT/build DEVKIT_SOURCE_DIR=$ROOT \
-		python3 -m pytest -q tests/python || rc=$?
-	if [ $rc -eq 5 ]; then
-		echo "pytest collected no tests in tests/python"
-		return 77
-	fi
-	return $rc
-}
-
-stage_java() {
-	DEVKIT_BUILD_DIR=$ROOT/build DEVKIT_SOURCE_DIR=$ROOT \
-		mvn -f bindings/java -q -B test
-}
+stage_bindings() { scripts/test_bindings.sh; }
 
 if [ $setup -eq 1 ]; then
 	run_stage setup stage_setup
@@ -177,16 +163,8 @@ else
 	fi
 fi
 
-if [ -d tests/python ]; then
-	run_stage python stage_python
-else
-	skip_stage python "tests/python does not exist yet"
-fi
-if [ -f bindings/java/pom.xml ]; then
-	run_stage java stage_java
-else
-	skip_stage java "bindings/java/pom.xml does not exist yet"
-fi
+# Java first, then Python (whose suite also runs the Java example from the jar).
+run_stage bindings stage_bindings
 
 # Fixtures stop their servers even when a test fails; say so if one did not.
 if pgrep -f '/tmp/devkit-sshd\.' >/dev/null 2>&1; then

@@ -31,7 +31,8 @@ typedef enum devkit_event_type {
 	DEVKIT_EVENT_TUNNEL_STATE = 1,   /* state: a devkit_tunnel_state */
 	DEVKIT_EVENT_FORWARD_READY = 2,  /* a forward listens: address/port say where */
 	DEVKIT_EVENT_FORWARD_FAILED = 3, /* a forward could not be (re)established */
-	DEVKIT_EVENT_EVENTS_DROPPED = 4  /* the queue was full; count in `attempt` */
+	DEVKIT_EVENT_EVENTS_DROPPED = 4, /* the queue was full; count in `attempt` */
+	DEVKIT_EVENT_LOG = 5             /* a log line (with log_events): level in `state` */
 } devkit_event_type;
 
 typedef enum devkit_tunnel_state {
@@ -69,10 +70,13 @@ typedef struct devkit_ctx_options {
 	devkit_event_cb event_cb;     /* default NULL: events are queued */
 	void *event_payload;
 	unsigned int event_queue_max; /* default 4096; beyond it the oldest are dropped */
+	/** Also queue log lines (at or above log_level) as DEVKIT_EVENT_LOG events,
+	 *  for applications that must not run code on the I/O thread. Default 0. */
+	int log_events;
 } devkit_ctx_options;
 
 #define DEVKIT_CTX_OPTIONS_VERSION 1
-#define DEVKIT_CTX_OPTIONS_INIT { DEVKIT_CTX_OPTIONS_VERSION, DEVKIT_LOG_WARN, NULL, NULL, NULL, NULL, 4096 }
+#define DEVKIT_CTX_OPTIONS_INIT { DEVKIT_CTX_OPTIONS_VERSION, DEVKIT_LOG_WARN, NULL, NULL, NULL, NULL, 4096, 0 }
 
 /** Fill `opts` with defaults. Returns DEVKIT_EINVAL for an unknown version. */
 DEVKIT_EXTERN(int) devkit_ctx_options_init(devkit_ctx_options *opts, unsigned int version);
@@ -82,7 +86,9 @@ DEVKIT_EXTERN(int) devkit_ctx_new(devkit_ctx **out, const devkit_ctx_options *op
 
 /**
  * Stop the engine: closes every tunnel still open, joins the I/O thread, frees.
- * Accepts NULL. Must not be called from a callback (the I/O thread).
+ * Tunnels and forwards not freed before are freed too: pointers to them become
+ * invalid. Threads blocked in devkit_ctx_poll() return 0 first. Accepts NULL.
+ * Must not be called from a callback (the I/O thread).
  */
 DEVKIT_EXTERN(void) devkit_ctx_free(devkit_ctx *ctx);
 

@@ -169,7 +169,9 @@ int devkit_ctx_new(devkit_ctx **out, const devkit_ctx_options *opts)
 	else
 		devkit_ctx_options_init(&ctx->opts, DEVKIT_CTX_OPTIONS_VERSION);
 	ctx->log_level = ctx->opts.log_level;
-	ctx->events_cap = ctx->opts.event_queue_max ? ctx->opts.event_queue_max : 4096;
+	ctx->events_max = ctx->opts.event_queue_max ? ctx->opts.event_queue_max : 4096;
+	/* The ring starts small and doubles up to events_max as events pile up. */
+	ctx->events_cap = ctx->events_max < 16 ? ctx->events_max : 16;
 	ctx->tracked.next = ctx->tracked.prev = &ctx->tracked;
 	ctx->next_id = 1;
 
@@ -230,9 +232,12 @@ void devkit_ctx_free(devkit_ctx *ctx)
 		next = c->next;
 		devkit__call_fail(c, ctx, DEVKIT_ECLOSED, "the devkit context was freed");
 	}
-	/* Wake any thread still blocked in devkit_ctx_poll(). */
+	/* Wake any thread still blocked in devkit_ctx_poll() and wait until it
+	 * has left, so that the lock can be destroyed. */
 	uv_mutex_lock(&ctx->lock);
 	uv_cond_broadcast(&ctx->events_cond);
+	while (ctx->pollers > 0)
+		uv_cond_wait(&ctx->events_cond, &ctx->lock);
 	uv_mutex_unlock(&ctx->lock);
 
 	uv_loop_close(&ctx->loop);
@@ -279,6 +284,22 @@ static void event_fd_set(devkit_ctx *ctx, int readable)
 	(void)n; /* EAGAIN means it already was in that state */
 }
 
+/* Double the ring (called with the lock held); on failure the queue just
+ * stays at its size and drops the oldest. */
+static void grow_events(devkit_ctx *ctx)
+{
+	unsigned int cap = ctx->events_cap * 2 > ctx->events_max ? ctx->events_max : ctx->events_cap * 2;
+	devkit_event *ring = calloc(cap, sizeof(*ring));
+	if (!ring)
+		return;
+	for (unsigned int i = 0; i < ctx->events_count; i++)
+		ring[i] = ctx->events[(ctx->events_head + i) % ctx->events_cap];
+	free(ctx->events);
+	ctx->events = ring;
+	ctx->events_head = 0;
+	ctx->events_cap = cap;
+}
+
 void devkit__event_emit(devkit_ctx *ctx, const devkit_event *ev)
 {
 	if (ctx->opts.event_cb) {
@@ -286,6 +307,8 @@ void devkit__event_emit(devkit_ctx *ctx, const devkit_event *ev)
 		return;
 	}
 	uv_mutex_lock(&ctx->lock);
+	if (ctx->events_count == ctx->events_cap && ctx->events_cap < ctx->events_max)
+		grow_events(ctx);
 	if (ctx->events_count == ctx->events_cap) {
 		/* Drop the oldest: a stalled reader must not make memory grow. */
 		ctx->events_head = (ctx->events_head + 1) % ctx->events_cap;
@@ -326,6 +349,7 @@ int devkit_ctx_poll(devkit_ctx *ctx, devkit_event *ev, int timeout_ms)
 	if (!ctx || !ev)
 		return devkit__error_set(DEVKIT_EINVAL, "devkit_ctx_poll: ctx and event are required");
 	uv_mutex_lock(&ctx->lock);
+	ctx->pollers++;
 	int got = take_event(ctx, ev);
 	if (!got && timeout_ms != 0) {
 		uint64_t deadline = uv_hrtime() + (uint64_t)timeout_ms * 1000000u;
@@ -341,6 +365,8 @@ int devkit_ctx_poll(devkit_ctx *ctx, devkit_event *ev, int timeout_ms)
 			got = take_event(ctx, ev);
 		}
 	}
+	if (--ctx->pollers == 0 && ctx->stopping)
+		uv_cond_broadcast(&ctx->events_cond);
 	uv_mutex_unlock(&ctx->lock);
 	return got;
 }
@@ -363,6 +389,7 @@ const char *devkit_event_type_name(int type)
 	case DEVKIT_EVENT_FORWARD_READY: return "forward-ready";
 	case DEVKIT_EVENT_FORWARD_FAILED: return "forward-failed";
 	case DEVKIT_EVENT_EVENTS_DROPPED: return "events-dropped";
+	case DEVKIT_EVENT_LOG: return "log";
 	default: return "none";
 	}
 }
@@ -390,5 +417,15 @@ void devkit__log(devkit_ctx *ctx, devkit_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	ctx->opts.log_cb(level, line, ctx->opts.log_payload);
+	if (ctx->opts.log_cb)
+		ctx->opts.log_cb(level, line, ctx->opts.log_payload);
+	if (ctx->opts.log_events) {
+		devkit_event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.type = DEVKIT_EVENT_LOG;
+		ev.state = (int)level;
+		size_t n = strnlen(line, sizeof(ev.message) - 1); /* long lines are cut */
+		memcpy(ev.message, line, n);
+		devkit__event_emit(ctx, &ev);
+	}
 }

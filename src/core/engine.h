@@ -46,7 +46,8 @@ struct devkit_ctx {
 	int stopping;
 
 	devkit_event *events;    /* ring buffer */
-	unsigned int events_head, events_count, events_cap;
+	unsigned int events_head, events_count, events_cap, events_max;
+	int pollers;             /* threads inside devkit_ctx_poll() */
 	uint64_t events_dropped;
 	int event_fd;            /* eventfd, readable while the queue is not empty */
 
@@ -83,6 +84,7 @@ uint64_t devkit__ctx_next_id(devkit_ctx *ctx);
 void devkit__log(devkit_ctx *ctx, devkit_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 #define devkit__log_enabled(ctx, level) \
-	((ctx)->opts.log_cb && (int)(level) <= __atomic_load_n(&(ctx)->log_level, __ATOMIC_RELAXED))
+	(((ctx)->opts.log_cb || (ctx)->opts.log_events) && \
+		(int)(level) <= __atomic_load_n(&(ctx)->log_level, __ATOMIC_RELAXED))
 
 #endif

@@ -181,7 +181,6 @@ static int start_listener(devkit_forward *f, char *msg, size_t msglen)
 	uv_tcp_getsockname(&f->listener, (struct sockaddr *)&bound, &len);
 	f->bound_port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
 		: ((struct sockaddr_in6 *)&bound)->sin6_port);
-	snprintf(f->address, sizeof(f->address), "%s", f->bind_address);
 	return 0;
 }
 
@@ -252,7 +251,6 @@ int devkit__forward_request_step(devkit__session *s)
 		f->ssh_listener = l;
 		/* Read by devkit_forward_port() on other threads. */
 		__atomic_store_n(&f->bound_port, bound > 0 ? bound : want, __ATOMIC_RELAXED);
-		snprintf(f->address, sizeof(f->address), "%s", f->bind_address);
 		devkit__tunnel_emit(s->t, DEVKIT_EVENT_FORWARD_READY, f->id, 0,
 			"remote forward listening on the bastion at %s:%d -> %s:%d", f->bind_address,
 			f->bound_port, f->target_host, f->target_port);
@@ -399,6 +397,9 @@ int devkit_tunnel_add_forward(devkit_forward **out, devkit_tunnel *t, const devk
 	f->proxy_username = dup_or_null(o->proxy_username, &oom);
 	f->proxy_password = dup_or_null(o->proxy_password, &oom);
 	f->stats.version = DEVKIT_FORWARD_STATS_VERSION;
+	/* Set once, before any other thread can see the forward: the address is
+	 * what was asked for (the port is what changes). */
+	snprintf(f->address, sizeof(f->address), "%s", bind);
 	devkit__list_init(&f->links);
 	devkit__list_init(&f->node);
 	devkit__list_init(&f->listen_node);

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -237,4 +238,70 @@ Test(engine, version_matches_the_header)
 	cr_assert_eq(major, DEVKIT_VERSION_MAJOR);
 	cr_assert_eq(minor, DEVKIT_VERSION_MINOR);
 	cr_assert_eq(patch, DEVKIT_VERSION_PATCH);
+}
+
+static void *poll_forever(void *arg)
+{
+	devkit_event ev;
+	return (void *)(intptr_t)devkit_ctx_poll(arg, &ev, -1);
+}
+
+Test(engine, freeing_the_context_releases_a_thread_blocked_in_poll)
+{
+	devkit_ctx *ctx;
+	cr_assert_eq(devkit_ctx_new(&ctx, NULL), 0);
+	pthread_t th;
+	pthread_create(&th, NULL, poll_forever, ctx);
+	usleep(50 * 1000);
+	devkit_ctx_free(ctx);
+	void *rv;
+	pthread_join(th, &rv);
+	cr_assert_eq((intptr_t)rv, 0, "poll returned %d", (int)(intptr_t)rv);
+}
+
+typedef struct log_args {
+	devkit_ctx *ctx;
+} log_args;
+
+static void do_log(devkit__call *call)
+{
+	log_args *a = call->arg;
+	devkit__log(a->ctx, DEVKIT_LOG_INFO, "hello %d", 42);
+	devkit__log(a->ctx, DEVKIT_LOG_DEBUG, "too detailed for INFO");
+	devkit__call_done(call, a->ctx, 0);
+}
+
+Test(engine, log_lines_can_be_read_as_events)
+{
+	devkit_ctx_options o = DEVKIT_CTX_OPTIONS_INIT;
+	o.log_events = 1;
+	o.log_level = DEVKIT_LOG_INFO;
+	devkit_ctx *ctx;
+	cr_assert_eq(devkit_ctx_new(&ctx, &o), 0);
+	log_args a = { ctx };
+	devkit__call call = { .fn = do_log, .arg = &a };
+	cr_assert_eq(devkit__call_run(ctx, &call), 0);
+	devkit_event ev;
+	cr_assert_eq(devkit_ctx_poll(ctx, &ev, 0), 1);
+	cr_assert_eq(ev.type, DEVKIT_EVENT_LOG);
+	cr_assert_eq(ev.state, DEVKIT_LOG_INFO);
+	cr_assert_str_eq(ev.message, "hello 42");
+	cr_assert_eq(devkit_ctx_poll(ctx, &ev, 0), 0, "a DEBUG line passed an INFO level");
+	devkit_ctx_free(ctx);
+}
+
+Test(engine, the_queue_grows_to_its_maximum_before_dropping)
+{
+	devkit_ctx_options o = DEVKIT_CTX_OPTIONS_INIT;
+	o.event_queue_max = 100;
+	devkit_ctx *ctx;
+	cr_assert_eq(devkit_ctx_new(&ctx, &o), 0);
+	emit_from_loop(ctx, 100);
+	devkit_event ev;
+	for (int i = 0; i < 100; i++) {
+		cr_assert_eq(devkit_ctx_poll(ctx, &ev, 0), 1);
+		cr_assert_eq(ev.attempt, i, "event %d came as %d", i, ev.attempt);
+	}
+	cr_assert_eq(devkit_ctx_poll(ctx, &ev, 0), 0);
+	devkit_ctx_free(ctx);
 }

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one SWIG interface of libdevkit, shared by every language.
+ *
+ * It wraps the public headers as they are (a thin, 1:1 "C API" layer); each
+ * language adds a small hand-written layer on top (devkit/*.py, io/devkit/*.java)
+ * that owns lifetimes, locking and the idiomatic surface. This file says WHAT
+ * the C API means (which ints are error codes, which pointers are out
+ * parameters, which structs the caller fills); the per-language files say HOW
+ * each language spells it, by defining the typemaps named here:
+ *
+ *   int DEVKIT_STATUS        0 or a negative code: nothing on success, raise on failure
+ *   int DEVKIT_COUNT         >= 0 value or a negative code: the value, raise on failure
+ *   DEVKIT_HANDLE(T)         opaque handle T*, and T **out as a returned handle
+ *   devkit_buf *DEVKIT_OUT_BUF   library-made text returned as a string
+ *
+ * Rule for new APIs: every function that returns int is listed below under
+ * DEVKIT_STATUS or DEVKIT_COUNT, or the binding silently returns raw codes.
+ */
+#if defined(SWIGPYTHON)
+%module(package="devkit", threads="1") capi
+#elif defined(SWIGJAVA)
+%module DevkitC
+#else
+#error "libdevkit has bindings for Python and Java only"
+#endif
+
+%{
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "devkit.h"
+%}
+
+%include <stdint.i>
+%include <typemaps.i>
+
+/* --- options structs own copies of the strings set on them --------------- */
+/*
+ * The C structs hold `const char *` that the caller keeps alive for the call.
+ * A binding has no such lifetime to lean on, so structs made through the
+ * constructors below are allocated with a hidden list of string copies after
+ * them; setting a field replaces its copy, deleting the struct frees them all.
+ * Only structs made here ever have string fields set (others are read-only).
+ */
+%{
+typedef struct dkb_str {
+	struct dkb_str *next;
+	const char **field;
+	char text[];
+} dkb_str;
+
+static size_t dkb_tail(size_t size)
+{
+	return (size + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
+}
+
+static void *dkb_struct_new(size_t size)
+{
+	return calloc(1, dkb_tail(size) + sizeof(dkb_str *));
+}
+
+static dkb_str **dkb_strings(void *s, size_t size)
+{
+	return (dkb_str **)((char *)s + dkb_tail(size));
+}
+
+static void dkb_string_set(void *s, size_t size, const char **field, const char *value)
+{
+	dkb_str **pp = dkb_strings(s, size);
+	for (; *pp; pp = &(*pp)->next) {
+		if ((*pp)->field == field) {
+			dkb_str *old = *pp;
+			*pp = old->next;
+			free(old);
+			break;
+		}
+	}
+	*field = NULL;
+	if (!value)
+		return;
+	size_t n = strlen(value) + 1;
+	dkb_str *copy = malloc(sizeof(*copy) + n);
+	if (!copy)
+		return; /* the field stays NULL: the C default */
+	memcpy(copy->text, value, n);
+	copy->field = field;
+	copy->next = *dkb_strings(s, size);
+	*dkb_strings(s, size) = copy;
+	*field = copy->text;
+}
+
+static void dkb_struct_free(void *s, size_t size)
+{
+	if (!s)
+		return;
+	dkb_str *p = *dkb_strings(s, size);
+	while (p) {
+		dkb_str *next = p->next;
+		free(p);
+		p = next;
+	}
+	free(s);
+}
+%}
+
+%typemap(memberin) const char * {
+	dkb_string_set(arg1, sizeof(*arg1), (const char **)&$1, $input);
+}
+
+/* An options struct: the constructor gives the C defaults through _options_init(). */
+%define DEVKIT_OPTIONS(TYPE, INIT, VERSION)
+%immutable TYPE::version;
+%extend TYPE {
+	TYPE() {
+		TYPE *o = dkb_struct_new(sizeof(TYPE));
+		if (o && INIT(o, VERSION) != 0) {
+			dkb_struct_free(o, sizeof(TYPE));
+			return NULL;
+		}
+		return o;
+	}
+	~TYPE() {
+		dkb_struct_free($self, sizeof(TYPE));
+	}
+}
+%enddef
+
+/* A struct the library fills (stats): versioned, read-only to the binding. */
+%define DEVKIT_RESULT_STRUCT(TYPE, VERSION)
+%immutable TYPE::version;
+%extend TYPE {
+	TYPE() {
+		TYPE *o = dkb_struct_new(sizeof(TYPE));
+		if (o)
+			o->version = VERSION;
+		return o;
+	}
+	~TYPE() {
+		dkb_struct_free($self, sizeof(TYPE));
+	}
+}
+%enddef
+
+/* --- per-language spelling ------------------------------------------------ */
+#if defined(SWIGPYTHON)
+%include "python/devkit_python.i"
+#elif defined(SWIGJAVA)
+%include "java/devkit_java.i"
+#endif
+
+/* --- what the C API means --------------------------------------------------- */
+
+DEVKIT_HANDLE(devkit_ctx)
+DEVKIT_HANDLE(devkit_tunnel)
+DEVKIT_HANDLE(devkit_forward)
+
+%apply devkit_buf *DEVKIT_OUT_BUF { devkit_buf *out };
+%apply int *OUTPUT { int *major, int *minor, int *patch };
+
+%apply int DEVKIT_STATUS {
+	int devkit_ctx_options_init,
+	int devkit_ctx_new,
+	int devkit_tunnel_options_init,
+	int devkit_tunnel_open,
+	int devkit_forward_options_init,
+	int devkit_tunnel_add_forward,
+	int devkit_forward_get_stats,
+	int devkit_tunnel_get_stats,
+	int devkit_tunnel_describe
+};
+%apply int DEVKIT_COUNT {
+	int devkit_ctx_poll,
+	int devkit_ctx_event_fd,
+	int devkit_tunnel_get_state,
+	int devkit_forward_port,
+	int devkit_forward_kind_of
+};
+
+/*
+ * Callbacks run on the I/O thread. The bindings never hand them to C: events
+ * are polled (devkit_ctx_poll) by a thread of the host language instead, so no
+ * Python or Java code ever runs on the I/O thread.
+ */
+%ignore devkit_ctx_options::log_cb;
+%ignore devkit_ctx_options::log_payload;
+%ignore devkit_ctx_options::event_cb;
+%ignore devkit_ctx_options::event_payload;
+/* Buffers never cross the boundary: DEVKIT_OUT_BUF turns them into strings. */
+%ignore devkit_buf;
+%ignore devkit_buf_dispose;
+/* Lifetimes belong to the hand-written layer; error_last is read by the typemaps. */
+%ignore devkit_error_clear;
+
+/* Read-only: the library fills these (devkit_error's string is not ours to replace). */
+%immutable devkit_error::code;
+%immutable devkit_error::message;
+%immutable devkit_event::address;
+%immutable devkit_event::message;
+
+DEVKIT_OPTIONS(devkit_ctx_options, devkit_ctx_options_init, DEVKIT_CTX_OPTIONS_VERSION)
+DEVKIT_OPTIONS(devkit_tunnel_options, devkit_tunnel_options_init, DEVKIT_TUNNEL_OPTIONS_VERSION)
+DEVKIT_OPTIONS(devkit_forward_options, devkit_forward_options_init, DEVKIT_FORWARD_OPTIONS_VERSION)
+DEVKIT_RESULT_STRUCT(devkit_forward_stats, DEVKIT_FORWARD_STATS_VERSION)
+DEVKIT_RESULT_STRUCT(devkit_tunnel_stats, DEVKIT_TUNNEL_STATS_VERSION)
+
+%include "devkit/common.h"
+%include "devkit/ctx.h"
+%include "devkit/tunnel.h"

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+package io.devkit;
+
+/**
+ * One event, copied out of the C struct. Events are read by polling from a Java
+ * thread ({@link Context#poll}, or the listener thread of
+ * {@link Context#addListener}); none is ever delivered on the library's I/O thread.
+ *
+ * @param type      what the event is about
+ * @param tunnelId  the tunnel ({@link Tunnel#id()})
+ * @param forwardId the forward ({@link Forward#id()}), 0 if none
+ * @param state     the new state, for {@link EventType#TUNNEL_STATE} only (else null)
+ * @param error     the negative {@code DEVKIT_E*} code behind a failure, 0 if none
+ * @param port      {@link EventType#FORWARD_READY}: the bound port
+ * @param attempt   reconnect attempt; for {@link EventType#EVENTS_DROPPED}, how many
+ * @param address   {@link EventType#FORWARD_READY}: the bound address
+ * @param message   human-readable, never contains secrets
+ */
+public record Event(EventType type, long tunnelId, long forwardId, TunnelState state, int error,
+                    int port, int attempt, String address, String message) {
+
+    static Event from(devkit_event ev) {
+        EventType type = EventType.of(ev.getType());
+        return new Event(type, ev.getTunnel_id(), ev.getForward_id(),
+            type == EventType.TUNNEL_STATE ? TunnelState.of(ev.getState()) : null,
+            ev.getError(), ev.getPort(), ev.getAttempt(), ev.getAddress(), ev.getMessage());
+    }
+
+    @Override
+    public String toString() {
+        return DevkitC.devkit_event_type_name(type.value()) + " tunnel=" + tunnelId + " forward="
+            + forwardId + ": " + message;
+    }
+}

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+package io.devkit;
+
+/** What an {@link Event} is about ({@code devkit_event_type}). */
+public enum EventType {
+    /** A tunnel changed state: see {@link Event#state()}. */
+    TUNNEL_STATE(devkit_event_type.DEVKIT_EVENT_TUNNEL_STATE),
+    /** A forward listens: {@link Event#address()} and {@link Event#port()} say where. */
+    FORWARD_READY(devkit_event_type.DEVKIT_EVENT_FORWARD_READY),
+    /** A forward could not be (re)established. */
+    FORWARD_FAILED(devkit_event_type.DEVKIT_EVENT_FORWARD_FAILED),
+    /** The queue was full and {@link Event#attempt()} events were dropped. */
+    EVENTS_DROPPED(devkit_event_type.DEVKIT_EVENT_EVENTS_DROPPED),
+    /** A type a newer C library added. */
+    UNKNOWN(devkit_event_type.DEVKIT_EVENT_NONE);
+
+    private final int value;
+
+    EventType(int value) {
+        this.value = value;
+    }
+
+    public int value() {
+        return value;
+    }
+
+    static EventType of(int value) {
+        for (EventType t : values()) {
+            if (t.value == value) {
+                return t;
+            }
+        }
+        return UNKNOWN;
+    }
+}

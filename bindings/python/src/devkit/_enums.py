@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The C enums as IntEnum, with values read from the compiled library so the
+two cannot drift apart."""
+from __future__ import annotations
+
+import enum
+from typing import Type, TypeVar, Union
+
+from . import capi
+
+E = TypeVar("E", bound=enum.IntEnum)
+
+
+class ErrorCode(enum.IntEnum):
+    OK = capi.DEVKIT_OK
+    ERROR = capi.DEVKIT_ERROR
+    EINVAL = capi.DEVKIT_EINVAL
+    ENOMEM = capi.DEVKIT_ENOMEM
+    EIO = capi.DEVKIT_EIO
+    ETIMEOUT = capi.DEVKIT_ETIMEOUT
+    ENOTFOUND = capi.DEVKIT_ENOTFOUND
+    ECONNREFUSED = capi.DEVKIT_ECONNREFUSED
+    EHOSTKEY = capi.DEVKIT_EHOSTKEY
+    EAUTH = capi.DEVKIT_EAUTH
+    EPROTO = capi.DEVKIT_EPROTO
+    ECLOSED = capi.DEVKIT_ECLOSED
+    EEXISTS = capi.DEVKIT_EEXISTS
+    EUNSUPPORTED = capi.DEVKIT_EUNSUPPORTED
+    EFORBIDDEN = capi.DEVKIT_EFORBIDDEN
+
+
+class LogLevel(enum.IntEnum):
+    ERROR = capi.DEVKIT_LOG_ERROR
+    WARN = capi.DEVKIT_LOG_WARN
+    INFO = capi.DEVKIT_LOG_INFO
+    DEBUG = capi.DEVKIT_LOG_DEBUG
+    TRACE = capi.DEVKIT_LOG_TRACE
+
+
+class EventType(enum.IntEnum):
+    NONE = capi.DEVKIT_EVENT_NONE
+    TUNNEL_STATE = capi.DEVKIT_EVENT_TUNNEL_STATE
+    FORWARD_READY = capi.DEVKIT_EVENT_FORWARD_READY
+    FORWARD_FAILED = capi.DEVKIT_EVENT_FORWARD_FAILED
+    EVENTS_DROPPED = capi.DEVKIT_EVENT_EVENTS_DROPPED
+
+
+class TunnelState(enum.IntEnum):
+    CONNECTING = capi.DEVKIT_TUNNEL_CONNECTING
+    UP = capi.DEVKIT_TUNNEL_UP
+    RECONNECTING = capi.DEVKIT_TUNNEL_RECONNECTING
+    DOWN = capi.DEVKIT_TUNNEL_DOWN
+    CLOSED = capi.DEVKIT_TUNNEL_CLOSED
+
+
+class HostKeyPolicy(enum.IntEnum):
+    STRICT = capi.DEVKIT_HOST_KEY_STRICT
+    ACCEPT_NEW = capi.DEVKIT_HOST_KEY_ACCEPT_NEW
+
+
+class ForwardKind(enum.IntEnum):
+    LOCAL = capi.DEVKIT_FORWARD_LOCAL
+    DYNAMIC = capi.DEVKIT_FORWARD_DYNAMIC
+    REMOTE = capi.DEVKIT_FORWARD_REMOTE
+
+
+def to_enum(cls: Type[E], value: int) -> Union[E, int]:
+    """The member for `value`, or the plain int for a value a newer C library added."""
+    try:
+        return cls(value)
+    except ValueError:
+        return value
