@@ -27,15 +27,9 @@ const char *devkit_version(int *major, int *minor, int *patch)
 
 int devkit_ctx_options_init(devkit_ctx_options *opts, unsigned int version)
 {
-	if (!opts)
-		return devkit__error_set(DEVKIT_EINVAL, "devkit_ctx_options_init: opts is NULL");
-	if (version != DEVKIT_CTX_OPTIONS_VERSION)
-		return devkit__error_set(DEVKIT_EINVAL,
-			"devkit_ctx_options_init: unknown version %u (this library knows %u)",
-			version, DEVKIT_CTX_OPTIONS_VERSION);
-	devkit_ctx_options init = DEVKIT_CTX_OPTIONS_INIT;
-	*opts = init;
-	return 0;
+	static const devkit_ctx_options defaults = DEVKIT_CTX_OPTIONS_INIT;
+	return devkit__options_init(opts, &defaults, sizeof(defaults), version,
+		DEVKIT_CTX_OPTIONS_VERSION, "devkit_ctx_options_init");
 }
 
 /* --- calls into the loop -------------------------------------------------- */

@@ -64,6 +64,18 @@ void devkit_error_clear(void)
 	last_message[0] = '\0';
 }
 
+int devkit__options_init(void *opts, const void *defaults, size_t size, unsigned int version,
+	unsigned int known, const char *name)
+{
+	if (!opts)
+		return devkit__error_set(DEVKIT_EINVAL, "%s: opts is NULL", name);
+	if (version != known)
+		return devkit__error_set(DEVKIT_EINVAL, "%s: unknown version %u (this library knows %u)",
+			name, version, known);
+	memcpy(opts, defaults, size);
+	return 0;
+}
+
 void devkit_buf_dispose(devkit_buf *buf)
 {
 	if (!buf)

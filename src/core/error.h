@@ -11,4 +11,9 @@ int devkit__error_set(int code, const char *fmt, ...) __attribute__((format(prin
 /* Record a message made elsewhere (e.g. on the I/O thread) verbatim. */
 int devkit__error_set_str(int code, const char *message);
 
+/* The body of every devkit_X_options_init(): check, then copy the defaults.
+ * `name` is the public function's name, for the message. */
+int devkit__options_init(void *opts, const void *defaults, size_t size, unsigned int version,
+	unsigned int known, const char *name);
+
 #endif

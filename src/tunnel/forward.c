@@ -21,15 +21,9 @@
 
 int devkit_forward_options_init(devkit_forward_options *opts, unsigned int version)
 {
-	if (!opts)
-		return devkit__error_set(DEVKIT_EINVAL, "devkit_forward_options_init: opts is NULL");
-	if (version != DEVKIT_FORWARD_OPTIONS_VERSION)
-		return devkit__error_set(DEVKIT_EINVAL,
-			"devkit_forward_options_init: unknown version %u (this library knows %u)",
-			version, DEVKIT_FORWARD_OPTIONS_VERSION);
-	devkit_forward_options init = DEVKIT_FORWARD_OPTIONS_INIT;
-	*opts = init;
-	return 0;
+	static const devkit_forward_options defaults = DEVKIT_FORWARD_OPTIONS_INIT;
+	return devkit__options_init(opts, &defaults, sizeof(defaults), version,
+		DEVKIT_FORWARD_OPTIONS_VERSION, "devkit_forward_options_init");
 }
 
 static const char *kind_name(devkit_forward_kind k)

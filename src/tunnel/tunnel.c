@@ -16,15 +16,9 @@
 
 int devkit_tunnel_options_init(devkit_tunnel_options *opts, unsigned int version)
 {
-	if (!opts)
-		return devkit__error_set(DEVKIT_EINVAL, "devkit_tunnel_options_init: opts is NULL");
-	if (version != DEVKIT_TUNNEL_OPTIONS_VERSION)
-		return devkit__error_set(DEVKIT_EINVAL,
-			"devkit_tunnel_options_init: unknown version %u (this library knows %u)",
-			version, DEVKIT_TUNNEL_OPTIONS_VERSION);
-	devkit_tunnel_options init = DEVKIT_TUNNEL_OPTIONS_INIT;
-	*opts = init;
-	return 0;
+	static const devkit_tunnel_options defaults = DEVKIT_TUNNEL_OPTIONS_INIT;
+	return devkit__options_init(opts, &defaults, sizeof(defaults), version,
+		DEVKIT_TUNNEL_OPTIONS_VERSION, "devkit_tunnel_options_init");
 }
 
 /* --- events --------------------------------------------------------------- */
