@@ -267,6 +267,22 @@ static void after_local_drained(devkit__link *l)
 	}
 }
 
+/* Bytes wait for a channel whose far side has stopped reading. If that side
+ * has closed the channel altogether, they will never go: end the link, or it
+ * would wait forever (the local socket is not read meanwhile, so not even the
+ * client's close would be seen). libssh2_channel_wait_closed() answers at
+ * once (EAGAIN) until the peer's CLOSE has arrived. */
+static int stuck_on_closed_channel(devkit__link *l)
+{
+	if (!l->remote_eof || libssh2_channel_wait_closed(l->ch) != 0)
+		return 0;
+	devkit__log(l->fwd->tunnel->ctx, DEVKIT_LOG_DEBUG,
+		"forward %llu: the far side closed with %zu bytes still to send", (unsigned long long)l->fwd->id,
+		devkit__bytes_avail(&l->to_remote));
+	devkit__link_close(l, 1);
+	return 1;
+}
+
 int devkit__link_pump_local(devkit__link *l)
 {
 	if (l->state != LINK_OPEN || !l->ch)
@@ -283,6 +299,8 @@ int devkit__link_pump_local(devkit__link *l)
 	devkit__bytes_consume(&l->to_remote, (size_t)w);
 	if (devkit__bytes_avail(&l->to_remote) == 0)
 		after_local_drained(l);
+	else if (w == 0 && stuck_on_closed_channel(l))
+		return 0;
 	return (int)w;
 }
 

@@ -63,7 +63,8 @@ Test(net_fixture, echo_roundtrip_and_half_close)
 static void many_concurrent(int in_child)
 {
 	enum { N = 300, LEN = 200000 };
-	srv = fx_server_start(&(fx_server_options){ .mode = FX_SERVER_ECHO, .in_child_process = in_child });
+	srv = fx_server_start(
+		&(fx_server_options){ .mode = FX_SERVER_ECHO, .in_child_process = in_child });
 	cr_assert_not_null(srv);
 	int *fds = calloc(N, sizeof(int));
 	size_t *sent = calloc(N, sizeof(size_t)), *recvd = calloc(N, sizeof(size_t));
@@ -266,7 +267,9 @@ Test(net_fixture, servers_and_run_do_not_leak_fds)
 	fx_server_stop(fx_echo_start());
 	int before = fx_count_fds();
 	for (int i = 0; i < 3; i++) {
-		fx_server *e = fx_echo_start(), *c = fx_server_start(&(fx_server_options){ .mode = FX_SERVER_ECHO, .in_child_process = 1 });
+		fx_server *e = fx_echo_start();
+		fx_server *c = fx_server_start(
+			&(fx_server_options){ .mode = FX_SERVER_ECHO, .in_child_process = 1 });
 		fx_server *so = fx_source_start(1000, 1), *si = fx_sink_start();
 		fx_server *re = fx_refused_start(), *sl = fx_silent_start();
 		echo_roundtrip(fx_server_port(e), 3, 5000);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fixtures.h"
@@ -301,7 +302,9 @@ Test(sshd_fixture, extra_key_is_not_authorized)
 
 Test(sshd_fixture, extra_config_overrides_defaults)
 {
-	fx_sshd_options o = { .extra_config = "AllowTcpForwarding no\nMatch User nobody\n  X11Forwarding no\n" };
+	fx_sshd_options o = {
+		.extra_config = "AllowTcpForwarding no\nMatch User nobody\n  X11Forwarding no\n"
+	};
 	cr_assert_eq(fx_sshd_start(&sshd, &o), 0);
 	const char *argv[] = { "/usr/sbin/sshd", "-T", "-f", sshd.sshd_config, NULL };
 	fx_run_result r;
@@ -359,9 +362,11 @@ static void kbd_respond(const char *name, int name_len, const char *instruction,
 }
 
 typedef enum { BY_KEY, BY_PASSWORD, BY_KBDINT } auth_kind;
+#define HANDSHAKE_FAILED (-1000)
 
 /* Handshake, check the host key against the fixture's fingerprint, then
- * authenticate. Returns libssh2's result of the authentication call. */
+ * authenticate. Returns libssh2's result of the authentication call, or
+ * HANDSHAKE_FAILED. */
 static int libssh2_login(const fx_sshd *s, auth_kind kind, const char *secret)
 {
 	cr_assert_eq(libssh2_init(0), 0);
@@ -370,7 +375,12 @@ static int libssh2_login(const fx_sshd *s, auth_kind kind, const char *secret)
 	LIBSSH2_SESSION *ss = libssh2_session_init();
 	cr_assert_not_null(ss);
 	libssh2_session_set_timeout(ss, 20000);
-	cr_assert_eq(libssh2_session_handshake(ss, fd), 0);
+	if (libssh2_session_handshake(ss, fd) != 0) {
+		libssh2_session_free(ss);
+		close(fd);
+		libssh2_exit();
+		return HANDSHAKE_FAILED;
+	}
 
 	const unsigned char *hash =
 		(const unsigned char *)libssh2_hostkey_hash(ss, LIBSSH2_HOSTKEY_HASH_SHA256);
@@ -411,6 +421,41 @@ Test(sshd_fixture, libssh2_logs_in_by_key_password_and_kbdint)
 	cr_assert_neq(libssh2_login(&sshd, BY_KBDINT, "nope"), 0);
 }
 
+/* An authenticated, idle libssh2 session (as a tunnel with no traffic is)
+ * must see its socket closed by kill and by drop_connections. */
+static int open_idle_session(const fx_sshd *s, LIBSSH2_SESSION **out)
+{
+	int fd = fx_connect_tcp("127.0.0.1", s->port);
+	cr_assert_geq(fd, 0);
+	LIBSSH2_SESSION *ss = libssh2_session_init();
+	libssh2_session_set_timeout(ss, 20000);
+	cr_assert_eq(libssh2_session_handshake(ss, fd), 0);
+	cr_assert_eq(libssh2_userauth_publickey_fromfile(ss, s->user, s->user_key_pub, s->user_key,
+			     NULL), 0);
+	*out = ss;
+	return fd;
+}
+
+Test(sshd_fixture, kill_and_drop_close_idle_sessions)
+{
+	cr_assert_eq(fx_sshd_start(&sshd, NULL), 0);
+	cr_assert_eq(libssh2_init(0), 0);
+	for (int round = 0; round < 2; round++) {
+		LIBSSH2_SESSION *ss;
+		int fd = open_idle_session(&sshd, &ss);
+		cr_assert_eq(fx_wait_closed(fd, 200), 0, "closed before the kill");
+		if (round == 0) {
+			cr_assert_eq(fx_sshd_drop_connections(&sshd), 1);
+		} else {
+			fx_sshd_kill(&sshd);
+		}
+		cr_assert_eq(fx_wait_closed(fd, 2000), 1, "round %d: session socket still open", round);
+		libssh2_session_free(ss);
+		close(fd);
+	}
+	libssh2_exit();
+}
+
 Test(sshd_fixture, libssh2_opens_passphrase_key)
 {
 	fx_sshd_options o = { .user_key_passphrase = "open sesame" };
@@ -437,4 +482,59 @@ Test(sshd_fixture, start_stop_leaves_no_fds_processes_or_files)
 	}
 	cr_assert_eq(fx_count_fds(), before);
 	fx_sshd_stop(&sshd); /* twice is fine */
+}
+
+/* Debian 12's libssh2 1.10 knows RSA only as "ssh-rsa" (SHA-1 signatures),
+ * which OpenSSH 9.2 refuses by default, for host keys and user keys alike;
+ * tests that want RSA with libssh2 turn it back on through extra_config. */
+Test(sshd_fixture, libssh2_rsa_keys_need_ssh_rsa_enabled)
+{
+	fx_sshd_options o = { .host_key_type = "rsa" };
+	cr_assert_eq(fx_sshd_start(&sshd, &o), 0);
+	cr_assert_eq(libssh2_login(&sshd, BY_KEY, NULL), HANDSHAKE_FAILED);
+	fx_sshd_stop(&sshd);
+
+	o = (fx_sshd_options){ .user_key_type = "rsa" };
+	cr_assert_eq(fx_sshd_start(&sshd, &o), 0);
+	int rc = libssh2_login(&sshd, BY_KEY, NULL);
+	cr_assert(rc != 0 && rc != HANDSHAKE_FAILED, "rc %d", rc);
+	fx_sshd_stop(&sshd);
+
+	o = (fx_sshd_options){ .user_key_type = "rsa", .host_key_type = "rsa",
+		.extra_config = "PubkeyAcceptedAlgorithms +ssh-rsa\nHostKeyAlgorithms +ssh-rsa\n" };
+	cr_assert_eq(fx_sshd_start(&sshd, &o), 0);
+	cr_assert_eq(libssh2_login(&sshd, BY_KEY, NULL), 0);
+}
+
+/* A test process that dies without its .fini leaves its directory behind;
+ * the next start anywhere removes it, and its sshd died with its owner. */
+Test(sshd_fixture, dirs_of_crashed_tests_are_swept)
+{
+	int pipefd[2];
+	cr_assert_eq(pipe(pipefd), 0);
+	pid_t child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		fx_sshd crashed;
+		if (fx_sshd_start(&crashed, NULL) != 0)
+			_exit(1);
+		if (write(pipefd[1], &crashed, sizeof(crashed)) != (ssize_t)sizeof(crashed))
+			_exit(1);
+		_exit(0); /* no fx_sshd_stop: a crash */
+	}
+	fx_sshd crashed;
+	cr_assert_eq(read(pipefd[0], &crashed, sizeof(crashed)), (ssize_t)sizeof(crashed));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	int status;
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert_eq(access(crashed.dir, F_OK), 0, "the crashed test's dir should still be there");
+	/* its sshd followed its owner (PDEATHSIG) */
+	long long deadline = fx_now_ms() + 5000;
+	while (kill(crashed.pid, 0) == 0 && fx_now_ms() < deadline)
+		fx_sleep_ms(10);
+	cr_assert_neq(kill(crashed.pid, 0), 0, "orphaned sshd %d survived its owner", (int)crashed.pid);
+
+	cr_assert_eq(fx_sshd_start(&sshd, NULL), 0);
+	cr_assert_neq(access(crashed.dir, F_OK), 0, "%s was not swept", crashed.dir);
 }
