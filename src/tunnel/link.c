@@ -74,24 +74,20 @@ static void on_closed(uv_handle_t *h)
 	devkit_tunnel *t = f->tunnel;
 	l->tcp_open = 0;
 	devkit__list_remove(&l->fwd_node);
-	/* A link whose channel open is still in flight stays queued until libssh2
-	 * has finished that open; devkit__link_channel_opened frees it then. */
-	if (!devkit__list_linked(&l->node))
+	if (!l->open_pending)
 		link_free(l);
 	devkit__forward_handle_closed(f);
 	devkit__tunnel_handle_closed(t);
-}
-
-static int open_in_flight(devkit__link *l)
-{
-	return l->state == LINK_OPENING && l->session && l->session->open_queue.next == &l->node;
 }
 
 void devkit__link_close(devkit__link *l, int failed)
 {
 	if (l->state == LINK_CLOSING)
 		return;
-	int was_opening = open_in_flight(l);
+	/* A channel open in flight must be seen through; the link's memory stays
+	 * until its callback has run (link_opened frees it then). */
+	if (l->open_pending && !devkit__open_withdraw(&l->open))
+		l->open_pending = 0;
 	l->state = LINK_CLOSING;
 	devkit_forward *f = l->fwd;
 	f->stats.channels_open--;
@@ -100,8 +96,7 @@ void devkit__link_close(devkit__link *l, int failed)
 		f->stats.failures++;
 		f->tunnel->stats.failures++;
 	}
-	if (!was_opening)
-		devkit__list_remove(&l->node);
+	devkit__list_remove(&l->node);
 	if (l->ch) {
 		devkit__session_close_channel(l->session, l->ch);
 		l->ch = NULL;
@@ -369,24 +364,35 @@ void devkit__link_start_local(devkit__link *l)
 
 /* --- opening ---------------------------------------------------------------- */
 
+static void link_opened(devkit__open_req *req, LIBSSH2_CHANNEL *ch, int code, const char *why)
+{
+	devkit__link *l = devkit__container_of(req, devkit__link, open);
+	devkit__session *s = req->session;
+	l->open_pending = 0;
+	if (l->state == LINK_CLOSING) {
+		/* Its client went away while the open was in flight. */
+		if (ch)
+			devkit__session_close_channel(s, ch);
+		if (!l->tcp_open)
+			link_free(l);
+		return;
+	}
+	if (!ch) {
+		devkit__link_open_failed(l, code, why);
+		return;
+	}
+	l->session = s;
+	devkit__link_channel_opened(l, ch);
+}
+
 void devkit__link_enqueue_open(devkit__link *l)
 {
-	devkit_tunnel *t = l->fwd->tunnel;
-	devkit__session *s = t->session;
-	if (s && s->stage == STAGE_UP) {
-		l->state = LINK_OPENING;
-		l->session = s;
-		devkit__list_push(&s->open_queue, &l->node);
-		devkit__session_pump(s);
-		return;
-	}
-	if (t->state == DEVKIT_TUNNEL_DOWN || t->closing) {
-		devkit__link_open_failed(l, DEVKIT_ECONNREFUSED, "the tunnel is down");
-		return;
-	}
-	l->state = LINK_WAITING;
-	l->wait_deadline = devkit__now_ms(t) + (uint64_t)t->opts.connect_timeout_ms;
-	devkit__list_push(&t->waiting, &l->node);
+	l->state = LINK_OPENING;
+	l->open.host = l->target_host;
+	l->open.port = l->target_port;
+	l->open.done = link_opened;
+	l->open_pending = 1;
+	devkit__open_submit(l->fwd->tunnel, &l->open);
 }
 
 void devkit__link_reply_and_close(devkit__link *l, devkit__bytes *reply)
@@ -400,12 +406,8 @@ void devkit__link_reply_and_close(devkit__link *l, devkit__bytes *reply)
 
 void devkit__link_open_failed(devkit__link *l, int code, const char *why)
 {
-	devkit__list_remove(&l->node);
-	if (l->state == LINK_CLOSING) {
-		if (!l->tcp_open)
-			link_free(l);
+	if (l->state == LINK_CLOSING)
 		return;
-	}
 	devkit__log(l->fwd->tunnel->ctx, DEVKIT_LOG_INFO, "forward %llu: %s",
 		(unsigned long long)l->fwd->id, why);
 	devkit__bytes reply = DEVKIT__BYTES_INIT;
@@ -418,12 +420,6 @@ void devkit__link_open_failed(devkit__link *l, int code, const char *why)
 void devkit__link_channel_opened(devkit__link *l, LIBSSH2_CHANNEL *ch)
 {
 	devkit__session *s = l->session;
-	if (l->state == LINK_CLOSING) {
-		devkit__session_close_channel(s, ch);
-		if (!l->tcp_open)
-			link_free(l);
-		return;
-	}
 	l->ch = ch;
 	l->state = LINK_OPEN;
 	devkit__list_push(&s->links, &l->node);
@@ -458,16 +454,6 @@ void devkit__link_session_lost(devkit__link *l)
 {
 	devkit__list_remove(&l->node);
 	l->ch = NULL; /* freed with the session */
-	if (l->state == LINK_CLOSING) {
-		if (!l->tcp_open)
-			link_free(l); /* a closed link that waited for its open to finish */
-		return;
-	}
-	if (l->state == LINK_OPENING) {
-		l->state = LINK_WAITING; /* not in flight any more */
-		devkit__link_open_failed(l, DEVKIT_EIO, "the bastion connection was lost");
-		return;
-	}
 	devkit__link_close(l, 1);
 }
 

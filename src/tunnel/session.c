@@ -332,8 +332,7 @@ void devkit__session_destroy(devkit__session *s)
 		s->resolve = NULL;
 	}
 	devkit__list *pos, *tmp;
-	devkit__list_each(pos, tmp, &s->open_queue)
-		devkit__link_session_lost(devkit__container_of(pos, devkit__link, node));
+	devkit__open_fail_all(&s->open_queue, DEVKIT_EIO, "the bastion connection was lost");
 	devkit__list_each(pos, tmp, &s->links)
 		devkit__link_session_lost(devkit__container_of(pos, devkit__link, node));
 	devkit__list_each(pos, tmp, &s->listen_queue)
@@ -417,11 +416,6 @@ static void free_closing_channels(devkit__session *s)
 	}
 }
 
-/* The session can only open one channel at a time (libssh2 keeps the open in
- * progress in session-wide state). The head of open_queue is in flight; a
- * link whose client goes away meanwhile stays queued in state LINK_CLOSING
- * until the open completes (libssh2 must see the same call through), and
- * devkit__link_channel_opened then frees the channel. */
 /* Keepalive: ask for a channel type no server has and take the refusal as
  * the answer. libssh2's own keepalive is a global request whose reply nobody
  * consumes: the replies pile up in libssh2's packet queue and the next
@@ -450,32 +444,8 @@ static int probe_bastion(devkit__session *s)
 
 static void open_channels(devkit__session *s)
 {
-	if (!probe_bastion(s))
-		return;
-	while (!devkit__list_empty(&s->open_queue)) {
-		devkit__link *l = devkit__container_of(s->open_queue.next, devkit__link, node);
-		LIBSSH2_CHANNEL *ch = libssh2_channel_direct_tcpip_ex(s->ssh, l->target_host,
-			l->target_port, "127.0.0.1", 0);
-		if (!ch) {
-			char *m = NULL;
-			int err = libssh2_session_last_error(s->ssh, &m, NULL, 0);
-			if (err == LIBSSH2_ERROR_EAGAIN)
-				return;
-			devkit__list_remove(&l->node);
-			int code = DEVKIT_ECONNREFUSED;
-			if (m && strstr(m, "prohibited"))
-				code = DEVKIT_EFORBIDDEN;
-			else if (err != LIBSSH2_ERROR_CHANNEL_FAILURE)
-				code = DEVKIT_EPROTO;
-			char why[512];
-			snprintf(why, sizeof(why), "bastion could not open a channel to %s:%d: %s",
-				l->target_host, l->target_port, m && *m ? m : "channel open failed");
-			devkit__link_open_failed(l, code, why);
-			continue;
-		}
-		devkit__list_remove(&l->node);
-		devkit__link_channel_opened(l, ch);
-	}
+	if (probe_bastion(s))
+		devkit__open_step(s);
 }
 
 static int pump_links(devkit__session *s)

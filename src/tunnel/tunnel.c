@@ -110,8 +110,7 @@ static void tunnel_shutdown(devkit_tunnel *t)
 		t->open_call = NULL;
 	}
 	devkit__list *pos, *tmp;
-	devkit__list_each(pos, tmp, &t->waiting)
-		devkit__link_close(devkit__container_of(pos, devkit__link, node), 1);
+	devkit__open_fail_all(&t->waiting, DEVKIT_ECLOSED, "the tunnel was closed");
 	devkit__list_each(pos, tmp, &t->forwards)
 		devkit__forward_shutdown(devkit__container_of(pos, devkit_forward, node));
 	if (t->session)
@@ -146,9 +145,9 @@ void devkit__tunnel_session_up(devkit_tunnel *t)
 	devkit__list_each(pos, tmp, &t->forwards)
 		devkit__forward_session_up(devkit__container_of(pos, devkit_forward, node), t->session);
 	devkit__list_each(pos, tmp, &t->waiting) {
-		devkit__link *l = devkit__container_of(pos, devkit__link, node);
+		devkit__open_req *req = devkit__container_of(pos, devkit__open_req, node);
 		devkit__list_remove(pos);
-		devkit__link_enqueue_open(l);
+		devkit__open_submit(t, req);
 	}
 	devkit__session_pump(t->session);
 }
@@ -181,9 +180,7 @@ void devkit__tunnel_session_failed(devkit_tunnel *t, int code, const char *messa
 	t->attempt++;
 	if (!t->opts.reconnect || fatal ||
 		(t->opts.reconnect_max_attempts > 0 && t->attempt > t->opts.reconnect_max_attempts)) {
-		devkit__list *pos, *tmp;
-		devkit__list_each(pos, tmp, &t->waiting)
-			devkit__link_close(devkit__container_of(pos, devkit__link, node), 1);
+		devkit__open_fail_all(&t->waiting, code, message);
 		if (t->state != DEVKIT_TUNNEL_DOWN)
 			set_state(t, DEVKIT_TUNNEL_DOWN, code, message);
 		return;
@@ -201,19 +198,11 @@ void devkit__tunnel_session_failed(devkit_tunnel *t, int code, const char *messa
 	uv_timer_start(&t->reconnect_timer, on_reconnect_timer, delay, 0);
 }
 
-/* Links accepted while the bastion is away wait, but not beyond the connect timeout. */
+/* Channels asked for while the bastion is away wait, but not beyond the connect timeout. */
 static void on_tick(uv_timer_t *timer)
 {
 	devkit_tunnel *t = timer->data;
-	uint64_t now = devkit__now_ms(t);
-	devkit__list *pos, *tmp;
-	devkit__list_each(pos, tmp, &t->waiting) {
-		devkit__link *l = devkit__container_of(pos, devkit__link, node);
-		if (now >= l->wait_deadline) {
-			devkit__list_remove(pos);
-			devkit__link_open_failed(l, DEVKIT_ETIMEOUT, "the bastion is not connected");
-		}
-	}
+	devkit__open_expire(t, devkit__now_ms(t));
 }
 
 /* --- public API ----------------------------------------------------------- */

@@ -23,6 +23,22 @@
 
 typedef struct devkit__session devkit__session;
 typedef struct devkit__link devkit__link;
+typedef struct devkit__open_req devkit__open_req;
+
+/* A request for a direct-tcpip channel. It waits in tunnel->waiting while no
+ * session is up, then in session->open_queue, whose head is in flight (a
+ * libssh2 session opens one channel at a time). `done` is called exactly once,
+ * after the request has left every list: with the channel, or with NULL, a
+ * devkit_error_code and a reason. */
+typedef void (*devkit__open_cb)(devkit__open_req *req, LIBSSH2_CHANNEL *ch, int code, const char *why);
+struct devkit__open_req {
+	devkit__list node;
+	devkit__session *session; /* while in session->open_queue */
+	const char *host;         /* borrowed from the owner */
+	int port;
+	uint64_t deadline;        /* while waiting: give up at this time (ms, loop clock) */
+	devkit__open_cb done;
+};
 
 /* Per-connection buffers are bounded: a link never holds more than this many
  * bytes waiting in either direction, so a slow reader stops the other side
@@ -57,7 +73,7 @@ struct devkit_tunnel {
 	uint64_t sessions_up;
 
 	devkit__list forwards;    /* devkit_forward.node */
-	devkit__list waiting;     /* links waiting for a session (devkit__link.node) */
+	devkit__list waiting;     /* channel requests waiting for a session (devkit__open_req.node) */
 
 	/* what devkit_tunnel_describe reports */
 	char fingerprint[80];
@@ -103,15 +119,14 @@ struct devkit_forward {
 
 typedef enum devkit__link_state {
 	LINK_HANDSHAKE = 1, /* DYNAMIC: reading the SOCKS/HTTP request */
-	LINK_WAITING,       /* waiting for a session that is up */
-	LINK_OPENING,       /* in the session's open queue */
+	LINK_OPENING,       /* its channel request is waiting or in flight */
 	LINK_CONNECTING,    /* REMOTE: connecting the local target */
 	LINK_OPEN,          /* moving bytes */
 	LINK_CLOSING        /* local socket and channel being released */
 } devkit__link_state;
 
 struct devkit__link {
-	devkit__list node;     /* tunnel->waiting, session->open_queue or session->links */
+	devkit__list node;     /* session->links, once it has a channel */
 	devkit__list fwd_node; /* in forward->links */
 	devkit_forward *fwd;
 	devkit__session *session;
@@ -122,7 +137,8 @@ struct devkit__link {
 	devkit__proxy *proxy;  /* DYNAMIC, during the handshake only */
 	char *target_host;     /* LOCAL and DYNAMIC: where the channel goes */
 	int target_port;
-	uint64_t wait_deadline; /* LINK_WAITING: give up at this time (ms, loop clock) */
+	devkit__open_req open; /* LINK_OPENING */
+	int open_pending;      /* `open` submitted and its callback not yet run */
 
 	devkit__bytes to_remote; /* local bytes not yet taken by the channel */
 	devkit__bytes to_local;  /* channel bytes being written to the local socket */
@@ -182,7 +198,7 @@ struct devkit__session {
 	struct libssh2_agent_publickey *agent_identity;
 
 	devkit__list links;        /* LINK_OPEN and LINK_CONNECTING links */
-	devkit__list open_queue;   /* LINK_OPENING links; the head is in progress */
+	devkit__list open_queue;   /* devkit__open_req; the head is in flight */
 	devkit__list closing;      /* channels being freed (devkit__closing_channel) */
 	devkit__list listen_queue; /* REMOTE forwards to request; the head is in progress */
 	int in_pump;
@@ -196,6 +212,16 @@ void devkit__tunnel_session_failed(devkit_tunnel *t, int code, const char *messa
 void devkit__tunnel_handle_closed(devkit_tunnel *t);
 void devkit__tunnel_emit(devkit_tunnel *t, devkit_event_type type, uint64_t forward_id,
 	int error, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* open.c */
+void devkit__open_submit(devkit_tunnel *t, devkit__open_req *req);
+/* Withdraw a request: 0 if `done` will not run, 1 if the open is in flight
+ * and `done` will still come (libssh2 must see it through). */
+int devkit__open_withdraw(devkit__open_req *req);
+/* Fail every request of a list (tunnel->waiting, session->open_queue). */
+void devkit__open_fail_all(devkit__list *list, int code, const char *why);
+void devkit__open_expire(devkit_tunnel *t, uint64_t now);
+void devkit__open_step(devkit__session *s); /* run the session's open queue */
 
 /* session.c */
 int devkit__session_start(devkit_tunnel *t);
