@@ -33,7 +33,7 @@ static const char *kind_name(devkit_forward_kind k)
 
 /* --- memory and closing ------------------------------------------------------- */
 
-static void forward_free_memory(devkit_forward *f)
+void devkit__forward_free_memory(devkit_forward *f)
 {
 	free(f->bind_address);
 	free(f->target_host);
@@ -51,7 +51,7 @@ static void maybe_release(devkit_forward *f)
 		return;
 	devkit__call *call = f->free_call;
 	devkit_ctx *ctx = f->tunnel->ctx;
-	forward_free_memory(f);
+	devkit__forward_free_memory(f);
 	if (call)
 		devkit__call_done(call, ctx, 0);
 }
@@ -68,6 +68,20 @@ static void on_listener_closed(uv_handle_t *h)
 	devkit_tunnel *t = f->tunnel;
 	devkit__forward_handle_closed(f);
 	devkit__tunnel_handle_closed(t);
+}
+
+/* A forward whose listener could not start: freed once that handle has closed. */
+void devkit__forward_abandon(devkit_forward *f)
+{
+	f->closing = 1;
+	f->free_call = NULL;
+	devkit__list_init(&f->node);
+	if (f->listening) {
+		f->listening = 0;
+		uv_close((uv_handle_t *)&f->listener, on_listener_closed);
+	} else {
+		maybe_release(f);
+	}
 }
 
 static int listen_in_flight(devkit_forward *f)
@@ -120,6 +134,10 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	uv_tcp_nodelay(&l->tcp, 1);
+	if (f->redirect) {
+		devkit__redirect_accept(f, l);
+		return;
+	}
 	if (f->kind == DEVKIT_FORWARD_DYNAMIC) {
 		l->state = LINK_HANDSHAKE;
 		devkit__link_start_local(l);
@@ -149,7 +167,7 @@ static int parse_bind(const char *address, int port, struct sockaddr_storage *ss
 	return -1;
 }
 
-static int start_listener(devkit_forward *f, char *msg, size_t msglen)
+int devkit__forward_start_listener(devkit_forward *f, char *msg, size_t msglen)
 {
 	devkit_tunnel *t = f->tunnel;
 	struct sockaddr_storage ss;
@@ -283,7 +301,7 @@ static void do_add(devkit__call *call)
 	devkit_tunnel *t = f->tunnel;
 	if (t->closing) {
 		devkit__call_fail(call, t->ctx, DEVKIT_ECLOSED, "the tunnel is closed");
-		forward_free_memory(f);
+		devkit__forward_free_memory(f);
 		return;
 	}
 	f->id = devkit__ctx_next_id(t->ctx);
@@ -293,7 +311,7 @@ static void do_add(devkit__call *call)
 			devkit__call_fail(call, t->ctx, DEVKIT_ECLOSED,
 				"remote forward %s:%d: the tunnel is not connected (state %s)", f->bind_address,
 				f->bind_port, devkit_tunnel_state_name(t->state));
-			forward_free_memory(f);
+			devkit__forward_free_memory(f);
 			return;
 		}
 		devkit__list_push(&t->forwards, &f->node);
@@ -303,17 +321,10 @@ static void do_add(devkit__call *call)
 		return;
 	}
 	char msg[512];
-	int rc = start_listener(f, msg, sizeof(msg));
+	int rc = devkit__forward_start_listener(f, msg, sizeof(msg));
 	if (rc < 0) {
-		/* Freed once the listener handle has closed. */
-		f->closing = 1;
-		f->free_call = NULL;
 		devkit__call_fail(call, t->ctx, rc, "%s forward: %s", kind_name(f->kind), msg);
-		devkit__list_init(&f->node);
-		if (f->listening) {
-			f->listening = 0;
-			uv_close((uv_handle_t *)&f->listener, on_listener_closed);
-		}
+		devkit__forward_abandon(f);
 		return;
 	}
 	devkit__list_push(&t->forwards, &f->node);
@@ -398,7 +409,7 @@ int devkit_tunnel_add_forward(devkit_forward **out, devkit_tunnel *t, const devk
 	devkit__list_init(&f->node);
 	devkit__list_init(&f->listen_node);
 	if (oom) {
-		forward_free_memory(f);
+		devkit__forward_free_memory(f);
 		return devkit__error_set(DEVKIT_ENOMEM, "out of memory");
 	}
 	devkit__call call = { .fn = do_add, .arg = f };

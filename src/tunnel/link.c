@@ -105,8 +105,10 @@ void devkit__link_close(devkit__link *l, int failed)
 		devkit__resolve_cancel(l->resolve);
 		l->resolve = NULL;
 	}
-	if (l->tcp_open && !uv_is_closing((uv_handle_t *)&l->tcp))
-		uv_close((uv_handle_t *)&l->tcp, on_closed);
+	if (l->tcp_open && !uv_is_closing((uv_handle_t *)&l->tcp)) {
+		if (!l->reset || uv_tcp_close_reset(&l->tcp, on_closed) != 0)
+			uv_close((uv_handle_t *)&l->tcp, on_closed);
+	}
 }
 
 static void maybe_finish(devkit__link *l)
@@ -395,6 +397,14 @@ void devkit__link_enqueue_open(devkit__link *l)
 	devkit__open_submit(l->fwd->tunnel, &l->open);
 }
 
+/* Close with a TCP reset, so that the client sees ECONNRESET rather than an
+ * orderly end of a connection that never reached its destination. */
+void devkit__link_reset(devkit__link *l)
+{
+	l->reset = 1;
+	devkit__link_close(l, 1);
+}
+
 void devkit__link_reply_and_close(devkit__link *l, devkit__bytes *reply)
 {
 	if (devkit__bytes_avail(reply) > 0) {
@@ -410,6 +420,10 @@ void devkit__link_open_failed(devkit__link *l, int code, const char *why)
 		return;
 	devkit__log(l->fwd->tunnel->ctx, DEVKIT_LOG_INFO, "forward %llu: %s",
 		(unsigned long long)l->fwd->id, why);
+	if (l->fwd->redirect) {
+		devkit__link_reset(l); /* a routed process learns of the failure as ECONNRESET */
+		return;
+	}
 	devkit__bytes reply = DEVKIT__BYTES_INIT;
 	if (l->proxy)
 		devkit__proxy_reply_failure(l->proxy, code, why, &reply);

@@ -111,6 +111,9 @@ struct devkit_forward {
 	devkit__call *add_call;   /* REMOTE: devkit_tunnel_add_forward waiting for the port */
 
 	devkit__list links;       /* devkit__link.fwd_node */
+	/* Redirect forwards (for routed processes): each accepted connection's
+	 * destination comes from this lookup, by the client's source port. */
+	struct devkit__redirect *redirect;
 	int closing;
 	int handles;
 	devkit__call *free_call;
@@ -153,6 +156,7 @@ struct devkit__link {
 	int remote_eof;          /* the channel reached EOF */
 	int local_shut;          /* ... and we passed it on with uv_shutdown */
 	int failed;
+	int reset;               /* close with RST */
 };
 
 typedef enum devkit__session_stage {
@@ -253,6 +257,7 @@ void devkit__link_close(devkit__link *l, int failed);
 void devkit__link_session_lost(devkit__link *l);
 /* Write to the local socket, queueing what it cannot take; -1 if the link died. */
 int devkit__link_write_local(devkit__link *l, const char *data, size_t n);
+void devkit__link_reset(devkit__link *l);
 /* Best-effort write of a short error reply, then close as failed. */
 void devkit__link_reply_and_close(devkit__link *l, devkit__bytes *reply);
 
@@ -263,6 +268,30 @@ int devkit__forward_request_step(devkit__session *s); /* REMOTE listen queue */
 void devkit__forward_accept_remote(devkit__session *s);
 void devkit__forward_handle_closed(devkit_forward *f);
 void devkit__forward_shutdown(devkit_forward *f);
+int devkit__forward_start_listener(devkit_forward *f, char *msg, size_t msglen);
+void devkit__forward_free_memory(devkit_forward *f);
+void devkit__forward_abandon(devkit_forward *f);
+
+/* redirect.c: a local listener whose connections go where the lookup says.
+ * `ch` non-NULL: a channel opened beforehand on the session of generation
+ * `session_gen` (tunnel->sessions_up when it opened), used if still valid. */
+typedef struct devkit__redirect_target {
+	char host[64];
+	int port;
+	LIBSSH2_CHANNEL *ch;
+	uint64_t session_gen;
+} devkit__redirect_target;
+typedef int (*devkit__redirect_fn)(void *data, int family, int src_port, devkit__redirect_target *out);
+typedef struct devkit__redirect {
+	devkit__redirect_fn lookup;
+	void *data;
+} devkit__redirect;
+/* On the I/O thread. Returns 0, or an error with `msg`. */
+int devkit__redirect_start(devkit_tunnel *t, const char *bind_address, int port, devkit__redirect *r,
+	devkit_forward **out, char *msg, size_t msglen);
+void devkit__redirect_accept(devkit_forward *f, devkit__link *l);
+/* Free a channel opened for a redirect that will not come. */
+void devkit__redirect_drop_channel(devkit_tunnel *t, LIBSSH2_CHANNEL *ch, uint64_t session_gen);
 
 /* dynamic.c */
 void devkit__dynamic_on_read(devkit__link *l, const char *data, size_t n);
