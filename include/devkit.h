@@ -6,5 +6,7 @@
 #include "devkit/common.h"
 #include "devkit/ctx.h"
 #include "devkit/tunnel.h"
+#include "devkit/dns.h"
+#include "devkit/route.h"
 
 #endif

@@ -92,6 +92,9 @@ DEVKIT_EXTERN(int) devkit_tunnel_open(devkit_tunnel **out, devkit_ctx *ctx,
 /** Close every forward and the session, then free. Accepts NULL. */
 DEVKIT_EXTERN(void) devkit_tunnel_free(devkit_tunnel *tunnel);
 
+/** The context the tunnel was opened on. Borrowed. */
+DEVKIT_EXTERN(devkit_ctx *) devkit_tunnel_ctx(const devkit_tunnel *tunnel);
+
 /** A number unique within the process, used in events. */
 DEVKIT_EXTERN(uint64_t) devkit_tunnel_id(const devkit_tunnel *tunnel);
 

@@ -360,6 +360,11 @@ void devkit_tunnel_free(devkit_tunnel *t)
 	devkit__call_run(t->ctx, &call);
 }
 
+devkit_ctx *devkit_tunnel_ctx(const devkit_tunnel *t)
+{
+	return t ? t->ctx : NULL;
+}
+
 uint64_t devkit_tunnel_id(const devkit_tunnel *t)
 {
 	return t ? t->id : 0;
