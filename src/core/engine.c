@@ -99,6 +99,36 @@ int devkit__call_fail(devkit__call *call, devkit_ctx *ctx, int rc, const char *f
 	return rc;
 }
 
+typedef struct stats_args {
+	devkit_ctx *ctx;
+	void *object;
+	void *out;
+	devkit__stats_fill fill;
+} stats_args;
+
+static void do_get_stats(devkit__call *call)
+{
+	stats_args *a = call->arg;
+	unsigned int version = *(unsigned int *)a->out;
+	a->fill(a->object, a->out);
+	*(unsigned int *)a->out = version;
+	devkit__call_done(call, a->ctx, 0);
+}
+
+int devkit__get_stats(devkit_ctx *ctx, void *object, void *out, unsigned int known,
+	const char *name, devkit__stats_fill fill)
+{
+	if (!ctx || !object || !out)
+		return devkit__error_set(DEVKIT_EINVAL, "%s: the object and out are required", name);
+	unsigned int version = *(unsigned int *)out;
+	if (version != known)
+		return devkit__error_set(DEVKIT_EINVAL, "%s: stats version %u is not %u "
+			"(initialise with the _STATS_INIT macro)", name, version, known);
+	stats_args a = { ctx, object, out, fill };
+	devkit__call call = { .fn = do_get_stats, .arg = &a };
+	return devkit__call_run(ctx, &call);
+}
+
 /* --- the I/O thread ------------------------------------------------------- */
 
 static void shutdown_loop(devkit_ctx *ctx)

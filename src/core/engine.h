@@ -69,6 +69,14 @@ void devkit__call_done(devkit__call *call, devkit_ctx *ctx, int rc);
 int devkit__call_fail(devkit__call *call, devkit_ctx *ctx, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* The body of every devkit_X_get_stats(): check the arguments and the
+ * caller's stats version (the first field of every stats struct), then run
+ * `fill(object, out)` on the I/O thread, where the counters live. `name` is
+ * the public function's name, for messages. */
+typedef void (*devkit__stats_fill)(void *object, void *out);
+int devkit__get_stats(devkit_ctx *ctx, void *object, void *out, unsigned int known,
+	const char *name, devkit__stats_fill fill);
+
 /* 1 on the I/O thread of ctx. */
 int devkit__on_loop(devkit_ctx *ctx);
 

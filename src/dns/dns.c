@@ -309,25 +309,15 @@ const char *devkit_dns_address(const devkit_dns *d) { return d ? d->address : NU
 
 /* --- stats ----------------------------------------------------------------------- */
 
-static void do_stats(devkit__call *call)
+static void fill_stats(void *object, void *out)
 {
-	devkit_dns *d = ((void **)call->arg)[0];
-	devkit_dns_stats *out = ((void **)call->arg)[1];
-	*out = d->stats;
-	out->version = DEVKIT_DNS_STATS_VERSION;
-	devkit__call_done(call, d->ctx, 0);
+	*(devkit_dns_stats *)out = ((devkit_dns *)object)->stats;
 }
 
 int devkit_dns_get_stats(devkit_dns *d, devkit_dns_stats *out)
 {
-	if (!d || !out)
-		return devkit__error_set(DEVKIT_EINVAL, "devkit_dns_get_stats: dns and out are required");
-	if (out->version != DEVKIT_DNS_STATS_VERSION)
-		return devkit__error_set(DEVKIT_EINVAL, "devkit_dns_get_stats: stats version %u is not %u"
-			" (initialise with DEVKIT_DNS_STATS_INIT)", out->version, DEVKIT_DNS_STATS_VERSION);
-	void *args[2] = { d, out };
-	devkit__call call = { .fn = do_stats, .arg = args };
-	return devkit__call_run(d->ctx, &call);
+	return devkit__get_stats(d ? d->ctx : NULL, d, out, DEVKIT_DNS_STATS_VERSION,
+		"devkit_dns_get_stats", fill_stats);
 }
 
 /* --- devkit_dns_resolve ---------------------------------------------------------- */

@@ -345,23 +345,13 @@ const char *devkit_router_control_path(const devkit_router *r)
 	return r ? r->path : NULL;
 }
 
-static void do_stats(devkit__call *call)
+static void fill_stats(void *object, void *out)
 {
-	devkit_router *r = ((void **)call->arg)[0];
-	devkit_router_stats *out = ((void **)call->arg)[1];
-	*out = r->stats;
-	out->version = DEVKIT_ROUTER_STATS_VERSION;
-	devkit__call_done(call, r->ctx, 0);
+	*(devkit_router_stats *)out = ((devkit_router *)object)->stats;
 }
 
 int devkit_router_get_stats(devkit_router *r, devkit_router_stats *out)
 {
-	if (!r || !out)
-		return devkit__error_set(DEVKIT_EINVAL, "devkit_router_get_stats: router and out are required");
-	if (out->version != DEVKIT_ROUTER_STATS_VERSION)
-		return devkit__error_set(DEVKIT_EINVAL, "devkit_router_get_stats: stats version %u is not %u",
-			out->version, DEVKIT_ROUTER_STATS_VERSION);
-	void *args[2] = { r, out };
-	devkit__call call = { .fn = do_stats, .arg = args };
-	return devkit__call_run(r->ctx, &call);
+	return devkit__get_stats(r ? r->ctx : NULL, r, out, DEVKIT_ROUTER_STATS_VERSION,
+		"devkit_router_get_stats", fill_stats);
 }

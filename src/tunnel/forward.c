@@ -443,23 +443,13 @@ int devkit_forward_port(const devkit_forward *f)
 const char *devkit_forward_address(const devkit_forward *f) { return f ? f->address : NULL; }
 int devkit_forward_kind_of(const devkit_forward *f) { return f ? (int)f->kind : DEVKIT_EINVAL; }
 
-static void do_forward_stats(devkit__call *call)
+static void fill_stats(void *object, void *out)
 {
-	devkit_forward *f = ((void **)call->arg)[0];
-	devkit_forward_stats *out = ((void **)call->arg)[1];
-	*out = f->stats;
-	out->version = DEVKIT_FORWARD_STATS_VERSION;
-	devkit__call_done(call, f->tunnel->ctx, 0);
+	*(devkit_forward_stats *)out = ((devkit_forward *)object)->stats;
 }
 
 int devkit_forward_get_stats(devkit_forward *f, devkit_forward_stats *out)
 {
-	if (!f || !out)
-		return devkit__error_set(DEVKIT_EINVAL, "devkit_forward_get_stats: forward and out are required");
-	if (out->version != DEVKIT_FORWARD_STATS_VERSION)
-		return devkit__error_set(DEVKIT_EINVAL, "devkit_forward_get_stats: stats version %u is not %u"
-			" (initialise with DEVKIT_FORWARD_STATS_INIT)", out->version, DEVKIT_FORWARD_STATS_VERSION);
-	void *args[2] = { f, out };
-	devkit__call call = { .fn = do_forward_stats, .arg = args };
-	return devkit__call_run(f->tunnel->ctx, &call);
+	return devkit__get_stats(f ? f->tunnel->ctx : NULL, f, out, DEVKIT_FORWARD_STATS_VERSION,
+		"devkit_forward_get_stats", fill_stats);
 }

@@ -375,31 +375,22 @@ int devkit_tunnel_get_state(devkit_tunnel *t)
 	return t ? __atomic_load_n(&t->state, __ATOMIC_RELAXED) : DEVKIT_EINVAL;
 }
 
-static void do_stats(devkit__call *call)
+static void fill_stats(void *object, void *out)
 {
-	devkit_tunnel *t = ((void **)call->arg)[0];
-	devkit_tunnel_stats *out = ((void **)call->arg)[1];
-	unsigned int version = out->version;
-	*out = t->stats;
-	out->version = version;
-	out->state = t->state;
-	out->forwards = 0;
+	devkit_tunnel *t = object;
+	devkit_tunnel_stats *st = out;
+	*st = t->stats;
+	st->state = t->state;
+	st->forwards = 0;
 	devkit__list *pos, *tmp;
 	devkit__list_each(pos, tmp, &t->forwards)
-		out->forwards++;
-	devkit__call_done(call, t->ctx, 0);
+		st->forwards++;
 }
 
 int devkit_tunnel_get_stats(devkit_tunnel *t, devkit_tunnel_stats *out)
 {
-	if (!t || !out)
-		return devkit__error_set(DEVKIT_EINVAL, "devkit_tunnel_get_stats: tunnel and out are required");
-	if (out->version != DEVKIT_TUNNEL_STATS_VERSION)
-		return devkit__error_set(DEVKIT_EINVAL, "devkit_tunnel_get_stats: stats version %u is not %u"
-			" (initialise with DEVKIT_TUNNEL_STATS_INIT)", out->version, DEVKIT_TUNNEL_STATS_VERSION);
-	void *args[2] = { t, out };
-	devkit__call call = { .fn = do_stats, .arg = args };
-	return devkit__call_run(t->ctx, &call);
+	return devkit__get_stats(t ? t->ctx : NULL, t, out, DEVKIT_TUNNEL_STATS_VERSION,
+		"devkit_tunnel_get_stats", fill_stats);
 }
 
 static void do_describe(devkit__call *call)
