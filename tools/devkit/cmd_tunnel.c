@@ -8,7 +8,6 @@
  * library's message), print "ready" with the real ports, then wait on the
  * library's event fd and a signal self-pipe in one poll().
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -28,26 +27,7 @@ static const char tunnel_help[] =
 	"The session reconnects by itself when the bastion goes away; local ports\n"
 	"stay bound meanwhile.\n"
 	"\n"
-	"Bastion and authentication:\n"
-	"  -b, --bastion [USER@]HOST[:PORT]\n"
-	"                          the SSH server to connect to (required; port 22 by\n"
-	"                          default, IPv6 in brackets: root@[::1]:2222)\n"
-	"  -i, --identity FILE     private key file (OpenSSH or PEM format)\n"
-	"      --passphrase-env VAR  read the key's passphrase from environment VAR\n"
-	"      --password-env VAR  read a password from environment VAR, for password\n"
-	"                          and keyboard-interactive authentication\n"
-	"      --no-agent          do not try the keys of ssh-agent (SSH_AUTH_SOCK)\n"
-	"      --known-hosts FILE  OpenSSH known_hosts file (default ~/.ssh/known_hosts)\n"
-	"      --accept-new        accept an unknown host key and add it to the\n"
-	"                          known_hosts file; a changed key is still refused\n"
-	"      --host-key SHA256:BASE64\n"
-	"                          pin the host key fingerprint as `ssh-keygen -lf`\n"
-	"                          prints it; known_hosts is then not consulted\n"
-	"      --ciphers LIST      comma-separated cipher preferences (libssh2 names)\n"
-	"      --macs LIST         comma-separated MAC preferences\n"
-	"      --kex LIST          comma-separated key exchange preferences\n"
-	"      --connect-timeout SECONDS\n"
-	"                          give up connecting after this long (default 15)\n"
+	CLI_CONNECT_HELP
 	"      --no-reconnect      when the session is lost, exit with status 1\n"
 	"                          instead of reconnecting\n"
 	"\n"
@@ -75,9 +55,7 @@ static const char tunnel_help[] =
 	"                          {\"event\":\"ready\",...} with every bound port\n"
 	"      --stats-interval SECONDS\n"
 	"                          report traffic counters every SECONDS\n"
-	"  -v, --verbose           library log lines on stderr: -v info, -vv debug,\n"
-	"                          -vvv trace (default: warnings and errors)\n"
-	"  -q, --quiet             no library log lines at all\n"
+	CLI_CONNECT_VERBOSITY_HELP
 	"  -h, --help              show this help and exit\n"
 	"\n"
 	"Status lines (or JSON events) go to stdout; errors and log lines go to\n"
@@ -92,38 +70,15 @@ static const char tunnel_help[] =
 	"  curl --socks5-hostname 127.0.0.1:1080 http://orders.default.svc.cluster.local/\n";
 
 enum {
-	OPT_KNOWN_HOSTS = 256,
-	OPT_ACCEPT_NEW,
-	OPT_HOST_KEY,
-	OPT_PASSWORD_ENV,
-	OPT_PASSPHRASE_ENV,
-	OPT_NO_AGENT,
-	OPT_PROXY_USER,
+	OPT_PROXY_USER = CLI_CONNECT_OPT_END,
 	OPT_PROXY_PASSWORD_ENV,
 	OPT_ALLOW_NON_LOOPBACK,
-	OPT_CIPHERS,
-	OPT_MACS,
-	OPT_KEX,
-	OPT_CONNECT_TIMEOUT,
-	OPT_NO_RECONNECT,
 	OPT_JSON,
 	OPT_STATS_INTERVAL,
 };
 
 static const struct option long_options[] = {
-	{ "bastion", required_argument, NULL, 'b' },
-	{ "identity", required_argument, NULL, 'i' },
-	{ "passphrase-env", required_argument, NULL, OPT_PASSPHRASE_ENV },
-	{ "password-env", required_argument, NULL, OPT_PASSWORD_ENV },
-	{ "no-agent", no_argument, NULL, OPT_NO_AGENT },
-	{ "known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS },
-	{ "accept-new", no_argument, NULL, OPT_ACCEPT_NEW },
-	{ "host-key", required_argument, NULL, OPT_HOST_KEY },
-	{ "ciphers", required_argument, NULL, OPT_CIPHERS },
-	{ "macs", required_argument, NULL, OPT_MACS },
-	{ "kex", required_argument, NULL, OPT_KEX },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
+	CLI_CONNECT_LONG_OPTIONS,
 	{ "socks", required_argument, NULL, 'D' },
 	{ "local", required_argument, NULL, 'L' },
 	{ "remote", required_argument, NULL, 'R' },
@@ -132,21 +87,9 @@ static const struct option long_options[] = {
 	{ "allow-non-loopback", no_argument, NULL, OPT_ALLOW_NON_LOOPBACK },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
-
-/* A single-valued option given twice is almost always a mistake in a script;
- * refuse it instead of silently keeping one. */
-static int set_once(const char **slot, const char *value, const char *name)
-{
-	if (*slot)
-		return cli_usage("tunnel", "%s given more than once", name);
-	*slot = value;
-	return 0;
-}
 
 static int add_forward_spec(struct tunnel_cli *t, devkit_forward_kind kind, const char *flag,
 	const char *arg)
@@ -176,66 +119,31 @@ static int add_forward_spec(struct tunnel_cli *t, devkit_forward_kind kind, cons
 	return 0;
 }
 
-static int read_secret(const char *var, const char *flag, const char **out)
-{
-	char err[256];
-
-	if (!var)
-		return 0;
-	if (cli_secret_from_env(var, out, err, sizeof(err)) != 0)
-		return cli_usage("tunnel", "%s: %s", flag, err);
-	return 0;
-}
-
 /* Everything the command line can get wrong is found here, before any traffic. */
 static int parse_args(struct tunnel_cli *t, int argc, char **argv)
 {
 	int c, rc = 0, any_socks = 0;
 	char err[256];
 
-	t->reconnect = 1;
-	t->use_agent = 1;
+	cli_connect_init(&t->conn);
 	opterr = 0; /* our own messages, in our own format */
 	optind = 1;
 	for (;;) {
 		/* '+': stop at the first non-option, which is then an error; ':': tell
 		 * a missing value apart from an unknown option. */
-		c = getopt_long(argc, argv, "+:b:i:D:L:R:vqh", long_options, NULL);
+		c = getopt_long(argc, argv, "+:" CLI_CONNECT_SHORT_OPTIONS "D:L:R:h", long_options, NULL);
 		if (c == -1)
 			break;
 		switch (c) {
-		case 'b': rc = set_once(&t->bastion, optarg, "--bastion"); break;
-		case 'i': rc = set_once(&t->identity, optarg, "--identity"); break;
-		case OPT_PASSPHRASE_ENV:
-			rc = set_once(&t->passphrase_env, optarg, "--passphrase-env");
-			break;
-		case OPT_PASSWORD_ENV: rc = set_once(&t->password_env, optarg, "--password-env"); break;
-		case OPT_NO_AGENT: t->use_agent = 0; break;
-		case OPT_KNOWN_HOSTS: rc = set_once(&t->known_hosts, optarg, "--known-hosts"); break;
-		case OPT_ACCEPT_NEW: t->accept_new = 1; break;
-		case OPT_HOST_KEY: rc = set_once(&t->host_key, optarg, "--host-key"); break;
-		case OPT_CIPHERS: rc = set_once(&t->ciphers, optarg, "--ciphers"); break;
-		case OPT_MACS: rc = set_once(&t->macs, optarg, "--macs"); break;
-		case OPT_KEX: rc = set_once(&t->kex, optarg, "--kex"); break;
-		case OPT_CONNECT_TIMEOUT: {
-			double s;
-
-			if (cli_parse_seconds(optarg, &s, err, sizeof(err)) != 0 || s > 3600.0)
-				return cli_usage("tunnel", "--connect-timeout: '%s' is not a number of "
-					"seconds between 0 and 3600", optarg);
-			t->connect_timeout_ms = s * 1000.0 < 1.0 ? 1 : (int)(s * 1000.0);
-			break;
-		}
-		case OPT_NO_RECONNECT: t->reconnect = 0; break;
 		case 'D':
 			any_socks = 1;
 			rc = add_forward_spec(t, DEVKIT_FORWARD_DYNAMIC, "--socks", optarg);
 			break;
 		case 'L': rc = add_forward_spec(t, DEVKIT_FORWARD_LOCAL, "-L", optarg); break;
 		case 'R': rc = add_forward_spec(t, DEVKIT_FORWARD_REMOTE, "-R", optarg); break;
-		case OPT_PROXY_USER: rc = set_once(&t->proxy_user, optarg, "--proxy-user"); break;
+		case OPT_PROXY_USER: rc = cli_set_once(&t->proxy_user, optarg, "tunnel", "--proxy-user"); break;
 		case OPT_PROXY_PASSWORD_ENV:
-			rc = set_once(&t->proxy_password_env, optarg, "--proxy-password-env");
+			rc = cli_set_once(&t->proxy_password_env, optarg, "tunnel", "--proxy-password-env");
 			break;
 		case OPT_ALLOW_NON_LOOPBACK: t->allow_non_loopback = 1; break;
 		case OPT_JSON: t->json = 1; break;
@@ -245,85 +153,41 @@ static int parse_args(struct tunnel_cli *t, int argc, char **argv)
 			if (t->stats_interval_s < 0.1)
 				t->stats_interval_s = 0.1;
 			break;
-		case 'v': t->verbosity = t->verbosity < 0 ? 1 : t->verbosity + 1; break;
-		case 'q': t->verbosity = -1; break;
 		case 'h':
 			fputs(tunnel_help, stdout);
 			return -1;
 		case ':':
-			return cli_usage("tunnel", "option '%s' needs a value", argv[optind - 1]);
 		case '?':
+			return cli_getopt_error("tunnel", c, argv);
 		default:
-			/* optopt is the letter of an unknown short option; for a long one
-			 * (unknown, or given a value it does not take) the text says more. */
-			if (optopt > 0 && optopt < 128 && isalnum(optopt))
-				return cli_usage("tunnel", "unknown option '-%c'", optopt);
-			if (optopt && strncmp(argv[optind - 1], "--", 2) == 0
-				&& strchr(argv[optind - 1], '='))
-				return cli_usage("tunnel", "option '%.*s' takes no value",
-					(int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
-			return cli_usage("tunnel", "unknown or malformed option '%s'", argv[optind - 1]);
+			rc = cli_connect_option(&t->conn, "tunnel", c, optarg);
+			if (rc == CLI_CONNECT_NOT_MINE)
+				return cli_getopt_error("tunnel", '?', argv);
+			break;
 		}
 		if (rc != 0)
 			return rc;
 	}
 	if (optind < argc)
 		return cli_usage("tunnel", "unexpected argument '%s'", argv[optind]);
-	if (!t->bastion || !*t->bastion)
-		return cli_usage("tunnel", "--bastion [USER@]HOST[:PORT] is required");
-	if (t->host_key && strncmp(t->host_key, "SHA256:", 7) != 0)
-		return cli_usage("tunnel", "--host-key: expected SHA256:<base64>, as "
-			"`ssh-keygen -lf` prints it");
-	if (t->host_key && t->accept_new)
-		return cli_usage("tunnel", "--host-key and --accept-new exclude each other: "
-			"a pinned key alone decides");
+	if ((rc = cli_connect_check(&t->conn, "tunnel")) != 0)
+		return rc;
 	if (!t->proxy_user != !t->proxy_password_env)
 		return cli_usage("tunnel", "--proxy-user and --proxy-password-env go together");
 	if (t->proxy_user && !any_socks)
 		return cli_usage("tunnel", "--proxy-user applies to --socks proxies, and none is given");
-	if ((rc = read_secret(t->password_env, "--password-env", &t->password)) != 0
-		|| (rc = read_secret(t->passphrase_env, "--passphrase-env", &t->passphrase)) != 0
-		|| (rc = read_secret(t->proxy_password_env, "--proxy-password-env",
-			&t->proxy_password)) != 0)
+	if ((rc = cli_connect_read_secrets(&t->conn, "tunnel")) != 0)
 		return rc;
+	if (t->proxy_password_env && cli_secret_from_env(t->proxy_password_env, &t->proxy_password,
+		err, sizeof(err)) != 0)
+		return cli_usage("tunnel", "--proxy-password-env: %s", err);
 	return 0;
-}
-
-static void on_log(devkit_log_level level, const char *message, void *payload)
-{
-	static const char *const names[] = { "error", "warning", "info", "debug", "trace" };
-	const char *name = (unsigned)level < sizeof(names) / sizeof(names[0]) ? names[level] : "log";
-	char line[2048];
-
-	(void)payload;
-	/* Runs on the library's I/O thread: one fprintf, which locks stderr, and
-	 * nothing that calls back into the library. */
-	snprintf(line, sizeof(line), "%s", message ? message : "");
-	fprintf(stderr, "devkit: %s: %s\n", name, cli_printable(line));
 }
 
 static int start_engine(struct tunnel_cli *t)
 {
-	devkit_ctx_options opts;
-	sigset_t old_mask;
-	int rc;
+	int rc = cli_connect_new_ctx(&t->conn, &t->ctx);
 
-	if ((rc = devkit_ctx_options_init(&opts, DEVKIT_CTX_OPTIONS_VERSION)) != 0) {
-		report_error(t, "engine options", rc);
-		return rc;
-	}
-	if (t->verbosity >= 0) {
-		static const devkit_log_level levels[] = { DEVKIT_LOG_WARN, DEVKIT_LOG_INFO,
-			DEVKIT_LOG_DEBUG, DEVKIT_LOG_TRACE };
-
-		opts.log_level = levels[t->verbosity > 3 ? 3 : t->verbosity];
-		opts.log_cb = on_log;
-	}
-	/* The I/O thread starts with the shutdown signals blocked, so they always
-	 * reach this (main) thread and its handler. */
-	cli_signals_block(&old_mask);
-	rc = devkit_ctx_new(&t->ctx, &opts);
-	cli_signals_restore(&old_mask);
 	if (rc != 0)
 		report_error(t, "starting the engine", rc);
 	return rc;
@@ -331,32 +195,11 @@ static int start_engine(struct tunnel_cli *t)
 
 static int open_tunnel(struct tunnel_cli *t)
 {
-	devkit_tunnel_options opts;
-	int rc;
+	int rc = cli_connect_open(&t->conn, t->ctx, &t->tunnel);
 
-	if ((rc = devkit_tunnel_options_init(&opts, DEVKIT_TUNNEL_OPTIONS_VERSION)) != 0) {
-		report_error(t, "tunnel options", rc);
-		return rc;
-	}
-	opts.bastion = t->bastion;
-	opts.identity_file = t->identity;
-	opts.identity_passphrase = t->passphrase;
-	opts.password = t->password;
-	opts.use_agent = t->use_agent;
-	opts.known_hosts_file = t->known_hosts;
-	opts.host_key_policy = t->accept_new ? DEVKIT_HOST_KEY_ACCEPT_NEW : DEVKIT_HOST_KEY_STRICT;
-	opts.host_key_sha256 = t->host_key;
-	opts.ciphers = t->ciphers;
-	opts.macs = t->macs;
-	opts.kex = t->kex;
-	if (t->connect_timeout_ms > 0)
-		opts.connect_timeout_ms = t->connect_timeout_ms;
-	opts.reconnect = t->reconnect;
-	rc = devkit_tunnel_open(&t->tunnel, t->ctx, &opts);
 	if (rc != 0) {
 		/* The library's message names the bastion and says why. */
 		report_error(t, NULL, rc);
-		t->tunnel = NULL;
 		return rc;
 	}
 	t->tunnel_id = devkit_tunnel_id(t->tunnel);
@@ -447,7 +290,7 @@ static int handle_event(struct tunnel_cli *t, const devkit_event *ev)
 	if (report_event(t, ev) != 0)
 		return -1;
 	if (is_fatal(ev)) {
-		cli_errorf("tunnel to %s is down%s%s", t->bastion, ev->message[0] ? ": " : "",
+		cli_errorf("tunnel to %s is down%s%s", t->conn.bastion, ev->message[0] ? ": " : "",
 			ev->message);
 		return 1;
 	}
@@ -533,7 +376,7 @@ static enum loop_end run_loop(struct tunnel_cli *t, int signal_fd)
 		 * loop; after a few such wake-ups, poll the queue on a timer instead. */
 		if (event_fd >= 0 && nfds == 2 && (fds[1].revents & POLLIN) && drained == 0) {
 			if (++idle_wakeups >= 8) {
-				if (t->verbosity >= 2)
+				if (t->conn.verbosity >= 2)
 					cli_errorf("debug: event fd readable with no events; polling instead");
 				event_fd = -1;
 			}

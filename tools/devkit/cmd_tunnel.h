@@ -12,6 +12,7 @@
 
 #include <devkit.h>
 
+#include "cli_connect.h"
 #include "cli_json.h"
 #include "cli_util.h"
 
@@ -29,27 +30,12 @@ struct tunnel_forward {
 
 struct tunnel_cli {
 	/* options; strings are borrowed from argv or the environment */
-	const char *bastion;
-	const char *identity;
-	const char *known_hosts;
-	const char *host_key;
-	const char *ciphers;
-	const char *macs;
-	const char *kex;
+	struct cli_connect conn;      /* bastion, authentication, verbosity */
 	const char *proxy_user;
-	const char *password_env;
-	const char *passphrase_env;
 	const char *proxy_password_env;
-	const char *password;        /* secrets: never printed */
-	const char *passphrase;
-	const char *proxy_password;
-	int accept_new;
-	int reconnect;
-	int use_agent;
+	const char *proxy_password;  /* a secret: never printed */
 	int allow_non_loopback;
 	int json;
-	int verbosity;               /* -1 quiet, 0 warnings, 1 info, 2 debug, 3 trace */
-	int connect_timeout_ms;      /* 0: the library's default */
 	double stats_interval_s;     /* 0: no stats */
 	struct tunnel_forward *forwards;
 	size_t n_forwards;

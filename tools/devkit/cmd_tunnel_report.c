@@ -167,7 +167,7 @@ int report_ready(struct tunnel_cli *t)
 
 		cli_json_object_begin(j, NULL);
 		cli_json_string(j, "event", "ready");
-		cli_json_string(j, "bastion", t->bastion);
+		cli_json_string(j, "bastion", t->conn.bastion);
 		cli_json_uint(j, "tunnel", t->tunnel_id);
 		if (have_info) {
 			cli_json_object_begin(j, "session");
@@ -186,7 +186,7 @@ int report_ready(struct tunnel_cli *t)
 
 		if (have_info)
 			each_describe_line(&info, describe_to_text, &acc);
-		rc = say("tunnel up: %s%s%s%s", t->bastion, acc.len ? " (" : "", acc.text,
+		rc = say("tunnel up: %s%s%s%s", t->conn.bastion, acc.len ? " (" : "", acc.text,
 			acc.len ? ")" : "");
 		for (size_t i = 0; rc == 0 && i < t->n_forwards; i++)
 			rc = say("%s", describe_forward(&t->forwards[i], line, sizeof(line)));

@@ -8,5 +8,6 @@
 #define DEVKIT_CLI_COMMANDS_H
 
 int cmd_tunnel(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "tunnel", cmd_tunnel, "SSH tunnel to a bastion: SOCKS/HTTP proxy, -L and -R forwards" },
+	{ "run", cmd_run, "run a command with its cluster names and CIDRs routed through the tunnel" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -38,7 +39,8 @@ static void print_help(FILE *out)
 		"  -V, --version  show the versions of devkit and the loaded libdevkit\n"
 		"\n"
 		"'devkit <command> --help' or 'devkit help <command>' describes a command.\n"
-		"Exit status: 0 success, 1 failure, 2 usage error.\n", out);
+		"Exit status: 0 success, 1 failure, 2 usage error; 'devkit run' exits with\n"
+		"the status of the command it ran.\n", out);
 }
 
 static void print_version(void)
