@@ -147,6 +147,17 @@ OUT=$(curl -s -m 10 -x "http://127.0.0.1:$SOCKS" "http://$SERVICE:8080/") || fai
 [ "$OUT" = "orders service, answering from inside the cloud" ] || fail "unexpected answer: $OUT"
 ok "the name resolved on the bastion's side; the answer came through the tunnel"
 
+if [ "$USE_NS" = 1 ]; then
+	say "1b. An unmodified program, routed whole: devkit run"
+	echo "   \$ devkit run --bastion ... --cluster-dns 127.0.0.1:53 -- curl http://orders:8080/"
+	OUT=$("$DEVKIT" run -q --bastion "root@127.0.0.1:$BASTION_PORT" --identity "$D/id_ed25519" \
+		--known-hosts "$D/known_hosts" --cluster-dns 127.0.0.1:53 -- \
+		curl -s -m 10 http://orders:8080/) || fail "devkit run -- curl"
+	echo "   $OUT"
+	[ "$OUT" = "orders service, answering from inside the cloud" ] || fail "unexpected answer"
+	ok "curl itself knew nothing: the short name resolved through the cluster DNS, the connect went through the tunnel"
+fi
+
 say "2. A cloud caller reaches the laptop through the reverse forward"
 echo "   (inside the cloud) \$ curl http://127.0.0.1:$RPORT/"
 OUT=$("${IN[@]}" curl -s -m 10 "http://127.0.0.1:$RPORT/") || fail "curl on the bastion side"
