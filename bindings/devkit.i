@@ -154,6 +154,8 @@ static void dkb_struct_free(void *s, size_t size)
 DEVKIT_HANDLE(devkit_ctx)
 DEVKIT_HANDLE(devkit_tunnel)
 DEVKIT_HANDLE(devkit_forward)
+DEVKIT_HANDLE(devkit_dns)
+DEVKIT_HANDLE(devkit_router)
 
 %apply devkit_buf *DEVKIT_OUT_BUF { devkit_buf *out };
 %apply int *OUTPUT { int *major, int *minor, int *patch };
@@ -167,14 +169,22 @@ DEVKIT_HANDLE(devkit_forward)
 	int devkit_tunnel_add_forward,
 	int devkit_forward_get_stats,
 	int devkit_tunnel_get_stats,
-	int devkit_tunnel_describe
+	int devkit_tunnel_describe,
+	int devkit_dns_options_init,
+	int devkit_dns_start,
+	int devkit_dns_get_stats,
+	int devkit_dns_resolve,
+	int devkit_router_options_init,
+	int devkit_router_start,
+	int devkit_router_get_stats
 };
 %apply int DEVKIT_COUNT {
 	int devkit_ctx_poll,
 	int devkit_ctx_event_fd,
 	int devkit_tunnel_get_state,
 	int devkit_forward_port,
-	int devkit_forward_kind_of
+	int devkit_forward_kind_of,
+	int devkit_dns_port
 };
 
 /*
@@ -203,7 +213,28 @@ DEVKIT_OPTIONS(devkit_tunnel_options, devkit_tunnel_options_init, DEVKIT_TUNNEL_
 DEVKIT_OPTIONS(devkit_forward_options, devkit_forward_options_init, DEVKIT_FORWARD_OPTIONS_VERSION)
 DEVKIT_RESULT_STRUCT(devkit_forward_stats, DEVKIT_FORWARD_STATS_VERSION)
 DEVKIT_RESULT_STRUCT(devkit_tunnel_stats, DEVKIT_TUNNEL_STATS_VERSION)
+DEVKIT_OPTIONS(devkit_dns_options, devkit_dns_options_init, DEVKIT_DNS_OPTIONS_VERSION)
+DEVKIT_RESULT_STRUCT(devkit_dns_stats, DEVKIT_DNS_STATS_VERSION)
+DEVKIT_OPTIONS(devkit_router_options, devkit_router_options_init, DEVKIT_ROUTER_OPTIONS_VERSION)
+DEVKIT_RESULT_STRUCT(devkit_router_stats, DEVKIT_ROUTER_STATS_VERSION)
+
+/*
+ * The address families devkit_dns_resolve takes, with the values of the
+ * platform the library was built for (AF_* are macros, not part of the headers).
+ */
+%{
+#include <sys/socket.h>
+%}
+%inline %{
+typedef enum devkit_address_family {
+	DEVKIT_AF_UNSPEC = AF_UNSPEC,
+	DEVKIT_AF_INET = AF_INET,
+	DEVKIT_AF_INET6 = AF_INET6
+} devkit_address_family;
+%}
 
 %include "devkit/common.h"
 %include "devkit/ctx.h"
 %include "devkit/tunnel.h"
+%include "devkit/dns.h"
+%include "devkit/route.h"

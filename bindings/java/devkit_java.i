@@ -29,6 +29,11 @@
  * the version from the library and the struct versions are set in C. */
 %rename("$ignore", regexmatch$name="^DEVKIT_([A-Z]+_)*VERSION(_[A-Z]+)?$") "";
 
+/* Read from the library at run time: AF_* are C macros that Java source cannot spell. */
+%javaconst(0) DEVKIT_AF_UNSPEC;
+%javaconst(0) DEVKIT_AF_INET;
+%javaconst(0) DEVKIT_AF_INET6;
+
 /* uint64_t (ids, byte counts) as long: values stay far below 2^63. */
 %apply long long { uint64_t };
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from fixtures import HttpOrigin, Sshd  # noqa: E402
+from fixtures import Dnsmasq, HttpOrigin, Sshd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,6 +52,13 @@ def sshd():
 @pytest.fixture(scope="module")
 def origin():
     server = HttpOrigin()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def cluster_dns():
+    server = Dnsmasq()
     yield server
     server.close()
 

@@ -135,6 +135,54 @@ LogLevel ERROR
                     use_agent=False)
 
 
+class Dnsmasq:
+    """A real dnsmasq on 127.0.0.1:<free port> as the cluster DNS: every
+    ``*.svc.cluster.local`` is 127.0.0.2, any other ``*.cluster.local`` does not
+    exist (NXDOMAIN). It forwards nothing (``--no-resolv``): no query ever
+    leaves the machine."""
+
+    def __init__(self) -> None:
+        for _ in range(5):
+            self.port = free_port()
+            self.proc = subprocess.Popen(
+                ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+                 "--listen-address=127.0.0.1", "--bind-interfaces", f"--port={self.port}",
+                 "--address=/svc.cluster.local/127.0.0.2", "--local=/cluster.local/",
+                 "--local-ttl=30", "--user=root", "--pid-file="],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if self._wait_ready():
+                return
+            self.close()
+        raise RuntimeError("dnsmasq did not start")
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _wait_ready(self) -> bool:
+        """True once it answers a query over UDP; False if it exited (port taken)."""
+        query = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                 b"\x05ready\x05check\x00\x00\x01\x00\x01")
+        deadline = time.monotonic() + 10
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.1)
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    s.sendto(query, ("127.0.0.1", self.port))
+                    if s.recv(512)[:2] == b"\x12\x34":
+                        return True
+                except OSError:
+                    pass
+        return False
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 

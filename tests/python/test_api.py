@@ -119,3 +119,9 @@ def test_package_is_typed():
     import inspect
     sig = inspect.signature(devkit.Tunnel.__init__)
     assert "identity_file" in sig.parameters and "reconnect" in sig.parameters
+    assert {"cluster_dns", "upstream", "ndots", "search"} <= set(
+        inspect.signature(devkit.Tunnel.dns).parameters)
+    assert {"dns", "control_path", "open_timeout_ms"} <= set(
+        inspect.signature(devkit.Router.__init__).parameters)
+    assert "log_events" in inspect.signature(devkit.Context.__init__).parameters
+    assert inspect.signature(devkit.Dns.resolve).return_annotation == "List[str]"

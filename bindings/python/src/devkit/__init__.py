@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""libdevkit for Python: SSH tunnels to a bastion, SOCKS/HTTP proxy, forwards.
+"""libdevkit for Python: SSH tunnels to a bastion, SOCKS/HTTP proxy, forwards,
+remote DNS and process routing.
 
     import devkit
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from . import capi
 from ._context import Context, Event, Listener
+from ._dns import Dns, DnsStats, Router, RouterStats
 from ._enums import (ErrorCode, EventType, ForwardKind, HostKeyPolicy, LogLevel, TunnelState)
 from ._errors import (AuthError, ClosedError, ConnectionRefusedError, Error, ExistsError,
                       ForbiddenError, HostKeyError, InvalidArgumentError, IoError,
@@ -42,6 +44,7 @@ def strerror(code: int) -> str:
 __all__ = [
     "__version__", "library_version", "strerror",
     "Context", "Event", "Listener", "Tunnel", "TunnelStats", "Forward", "ForwardStats",
+    "Dns", "DnsStats", "Router", "RouterStats",
     "ErrorCode", "EventType", "ForwardKind", "HostKeyPolicy", "LogLevel", "TunnelState",
     "Error", "InvalidArgumentError", "NoMemoryError", "IoError", "TimeoutError",
     "NotFoundError", "ConnectionRefusedError", "HostKeyError", "AuthError", "ProtocolError",

@@ -39,17 +39,22 @@ class Event:
     port: int                             # FORWARD_READY: the bound port
     attempt: int                          # RECONNECTING: attempt; EVENTS_DROPPED: count
     address: str                          # FORWARD_READY: the bound address
-    message: str
+    message: str                          # LOG events: the log line
+    level: Union[LogLevel, int, None] = None  # LOG events only (C: the level is in `state`)
 
     @classmethod
     def _from_c(cls, ev: "capi.devkit_event") -> "Event":
         etype = to_enum(EventType, ev.type)
         return cls(etype, ev.tunnel_id, ev.forward_id,
                    to_enum(TunnelState, ev.state) if etype == EventType.TUNNEL_STATE else None,
-                   ev.error, ev.port, ev.attempt, ev.address, ev.message)
+                   ev.error, ev.port, ev.attempt, ev.address, ev.message,
+                   to_enum(LogLevel, ev.state) if etype == EventType.LOG else None)
 
     def __str__(self) -> str:
         name = capi.devkit_event_type_name(int(self.type))
+        if self.level is not None:
+            level = getattr(self.level, "name", self.level)
+            return f"{name} {level}: {self.message}"
         return f"{name} tunnel={self.tunnel_id} forward={self.forward_id}: {self.message}"
 
 
@@ -112,12 +117,17 @@ class Context:
     """
 
     def __init__(self, *, log_level: Optional[Union[LogLevel, int]] = None,
-                 event_queue_max: Optional[int] = None) -> None:
+                 event_queue_max: Optional[int] = None,
+                 log_events: Optional[bool] = None) -> None:
+        """`log_events`: also deliver the library's log lines (at or above
+        `log_level`) as ``EventType.LOG`` events, with ``event.level``."""
         opts = capi.devkit_ctx_options()  # C defaults, through devkit_ctx_options_init()
         if log_level is not None:
             opts.log_level = int(log_level)
         if event_queue_max is not None:
             opts.event_queue_max = event_queue_max
+        if log_events is not None:
+            opts.log_events = int(bool(log_events))
         ptr = capi.devkit_ctx_new(opts)
         self._life = Lifetime("context", ptr, capi.devkit_ctx_free)
         self._dispatcher = _Dispatcher(self._life)

@@ -43,6 +43,7 @@ class EventType(enum.IntEnum):
     FORWARD_READY = capi.DEVKIT_EVENT_FORWARD_READY
     FORWARD_FAILED = capi.DEVKIT_EVENT_FORWARD_FAILED
     EVENTS_DROPPED = capi.DEVKIT_EVENT_EVENTS_DROPPED
+    LOG = capi.DEVKIT_EVENT_LOG
 
 
 class TunnelState(enum.IntEnum):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import weakref
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Union
 
 from . import capi
 from ._context import Context
 from ._enums import ForwardKind, HostKeyPolicy, TunnelState, to_enum
 from ._lifetime import Lifetime
+
+if TYPE_CHECKING:
+    from ._dns import Dns, Router
 
 
 def _fill(opts: Any, values: Dict[str, Any]) -> Any:
@@ -110,16 +113,20 @@ class Tunnel:
         # As in C, a forward lives until it is closed or its tunnel is: the
         # tunnel holds the objects, so a forward nobody kept keeps working.
         self._forwards: set = set()
+        # The same for its Dns and Router objects (closed before the session).
+        self._services: set = set()
         self._ctx._tunnels.add(self)
         self._finalizer = weakref.finalize(self, self._life.close)
 
     # -- lifetime ------------------------------------------------------------
     def close(self) -> None:
         """Close every forward and the session (and the context, if the tunnel
-        made its own). Idempotent; the forwards of the tunnel are closed too."""
+        made its own). Idempotent; the forwards, routers and DNS resolvers of
+        the tunnel are closed first."""
         self._finalizer.detach()
         self._life.close()
         self._forwards.clear()
+        self._services.clear()
         self._ctx._tunnels.discard(self)
         if self._owned_ctx is not None:
             self._owned_ctx.close()
@@ -205,6 +212,27 @@ class Tunnel:
         return self.add_forward(ForwardKind.REMOTE, target_host=target_host,
                                 target_port=target_port, bind_port=bind_port,
                                 bind_address=bind_address)
+
+
+    # -- DNS and routing ------------------------------------------------------
+    def dns(self, cluster_dns: str, *, cluster_domains: Optional[str] = None,
+            search: Optional[str] = None, ndots: Optional[int] = None,
+            upstream: Optional[str] = None, bind_address: Optional[str] = None,
+            bind_port: Optional[int] = None, timeout_ms: Optional[int] = None,
+            cache_max: Optional[int] = None) -> "Dns":
+        """Start a remote DNS resolver (and its stub server) on this tunnel:
+        cluster names go to `cluster_dns` ("HOST[:PORT]" as the bastion sees it)."""
+        from ._dns import Dns
+        return Dns(self, cluster_dns, cluster_domains=cluster_domains, search=search,
+                   ndots=ndots, upstream=upstream, bind_address=bind_address,
+                   bind_port=bind_port, timeout_ms=timeout_ms, cache_max=cache_max)
+
+    def router(self, *, dns: Optional["Dns"] = None,
+               control_path: Optional[Union[str, "os.PathLike[str]"]] = None,
+               open_timeout_ms: Optional[int] = None) -> "Router":
+        """Start a router for routed processes on this tunnel (names answered by `dns`)."""
+        from ._dns import Router
+        return Router(self, dns=dns, control_path=control_path, open_timeout_ms=open_timeout_ms)
 
 
 class Forward:

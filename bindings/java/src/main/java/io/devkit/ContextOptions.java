@@ -3,15 +3,18 @@ package io.devkit;
 
 /**
  * Options of a {@link Context}. What is not set keeps the C default of
- * {@code devkit_ctx_options_init()} (log level WARN, 4096 queued events).
+ * {@code devkit_ctx_options_init()} (log level WARN, 4096 queued events, no
+ * log events).
  */
 public final class ContextOptions {
     private final LogLevel logLevel;
     private final Integer eventQueueMax;
+    private final Boolean logEvents;
 
     private ContextOptions(Builder b) {
         this.logLevel = b.logLevel;
         this.eventQueueMax = b.eventQueueMax;
+        this.logEvents = b.logEvents;
     }
 
     public static Builder builder() {
@@ -32,12 +35,16 @@ public final class ContextOptions {
         if (eventQueueMax != null) {
             o.setEvent_queue_max(eventQueueMax);
         }
+        if (logEvents != null) {
+            o.setLog_events(logEvents ? 1 : 0);
+        }
         return o;
     }
 
     public static final class Builder {
         private LogLevel logLevel;
         private Integer eventQueueMax;
+        private Boolean logEvents;
 
         private Builder() {}
 
@@ -52,6 +59,15 @@ public final class ContextOptions {
                 throw new IllegalArgumentException("eventQueueMax must be positive");
             }
             this.eventQueueMax = max;
+            return this;
+        }
+
+        /**
+         * Also deliver the library's log lines (at or above the log level) as
+         * {@link EventType#LOG} events, with {@link Event#level()}.
+         */
+        public Builder logEvents(boolean logEvents) {
+            this.logEvents = logEvents;
             return this;
         }
 

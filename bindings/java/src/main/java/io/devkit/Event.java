@@ -14,20 +14,25 @@ package io.devkit;
  * @param port      {@link EventType#FORWARD_READY}: the bound port
  * @param attempt   reconnect attempt; for {@link EventType#EVENTS_DROPPED}, how many
  * @param address   {@link EventType#FORWARD_READY}: the bound address
- * @param message   human-readable, never contains secrets
+ * @param message   human-readable, never contains secrets; for {@link EventType#LOG}, the log line
+ * @param level     the level, for {@link EventType#LOG} only (else null)
  */
 public record Event(EventType type, long tunnelId, long forwardId, TunnelState state, int error,
-                    int port, int attempt, String address, String message) {
+                    int port, int attempt, String address, String message, LogLevel level) {
 
     static Event from(devkit_event ev) {
         EventType type = EventType.of(ev.getType());
         return new Event(type, ev.getTunnel_id(), ev.getForward_id(),
             type == EventType.TUNNEL_STATE ? TunnelState.of(ev.getState()) : null,
-            ev.getError(), ev.getPort(), ev.getAttempt(), ev.getAddress(), ev.getMessage());
+            ev.getError(), ev.getPort(), ev.getAttempt(), ev.getAddress(), ev.getMessage(),
+            type == EventType.LOG ? LogLevel.of(ev.getState()) : null);
     }
 
     @Override
     public String toString() {
+        if (type == EventType.LOG) {
+            return "log " + level + ": " + message;
+        }
         return DevkitC.devkit_event_type_name(type.value()) + " tunnel=" + tunnelId + " forward="
             + forwardId + ": " + message;
     }

@@ -11,6 +11,11 @@ public enum EventType {
     FORWARD_FAILED(devkit_event_type.DEVKIT_EVENT_FORWARD_FAILED),
     /** The queue was full and {@link Event#attempt()} events were dropped. */
     EVENTS_DROPPED(devkit_event_type.DEVKIT_EVENT_EVENTS_DROPPED),
+    /**
+     * A log line of the library, with {@link ContextOptions.Builder#logEvents}:
+     * {@link Event#level()} and {@link Event#message()}.
+     */
+    LOG(devkit_event_type.DEVKIT_EVENT_LOG),
     /** A type a newer C library added. */
     UNKNOWN(devkit_event_type.DEVKIT_EVENT_NONE);
 

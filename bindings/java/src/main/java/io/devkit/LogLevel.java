@@ -18,4 +18,14 @@ public enum LogLevel {
     public int value() {
         return value;
     }
+
+    /** The level for a C value; null for one this binding does not know. */
+    static LogLevel of(int value) {
+        for (LogLevel l : values()) {
+            if (l.value == value) {
+                return l;
+            }
+        }
+        return null;
+    }
 }

@@ -25,6 +25,8 @@ public final class Tunnel implements AutoCloseable {
     private final long id;
     /** As in C, a forward lives until it or its tunnel is closed: hold it. */
     final Set<Forward> forwards = ConcurrentHashMap.newKeySet();
+    /** The same for its {@link Dns} and {@link Router} objects (closed before the session). */
+    final Set<AutoCloseable> services = ConcurrentHashMap.newKeySet();
     private final Cleaner.Cleanable cleanable;
 
     private Tunnel(Context ctx, Context ownedCtx, long ptr) {
@@ -153,16 +155,40 @@ public final class Tunnel implements AutoCloseable {
         return addForward(ForwardOptions.remote(targetHost, targetPort).bindPort(bindPort).build());
     }
 
+    /** Start a remote DNS resolver and its stub server on this tunnel. */
+    public Dns dns(DnsOptions options) {
+        return Dns.start(this, options);
+    }
+
+    /** A resolver whose cluster DNS is {@code clusterDns} ("HOST[:PORT]" as the bastion sees it). */
+    public Dns dns(String clusterDns) {
+        return Dns.start(this, DnsOptions.builder(clusterDns).build());
+    }
+
+    /** Start a router for routed processes on this tunnel. */
+    public Router router(RouterOptions options) {
+        return Router.start(this, options);
+    }
+
+    /** A router whose name lookups {@code dns} answers (null: none). */
+    public Router router(Dns dns) {
+        return Router.start(this, RouterOptions.builder().dns(dns).build());
+    }
+
     public boolean isClosed() {
         return life.isClosed();
     }
 
-    /** Close every forward and the session (and the context, if the tunnel made it). Idempotent. */
+    /**
+     * Close every forward, router and DNS resolver of this tunnel, then the
+     * session (and the context, if the tunnel made it). Idempotent.
+     */
     @Override
     public void close() {
         cleanable.clean();
-        life.close(); // waits for a racing close() to finish
+        life.close(); // waits for a racing close() to finish; routers and resolvers go first
         forwards.clear();
+        services.clear();
         ctx.tunnels.remove(this);
         if (ownedCtx != null) {
             ownedCtx.close();
