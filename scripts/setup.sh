@@ -27,6 +27,7 @@ PACKAGES=(
 	openssh-server openssh-client                  # the bastion fixture and the peer we compare with
 	socat dnsmasq-base iproute2 nftables           # the namespaced "cloud" fixture
 	curl netcat-openbsd procps passwd              # clients and process tools in tests
+	proxychains4                                   # what users have today, compared with in tests/run
 	swig python3-dev python3-pip python3-venv maven   # bindings
 )
 # A JDK for the JNI binding: any one will do (the machine may already have

@@ -70,10 +70,12 @@ typedef struct devkit_dns_stats {
 DEVKIT_EXTERN(int) devkit_dns_get_stats(devkit_dns *dns, devkit_dns_stats *out);
 
 /**
- * Resolve `name` as a routed process would: through the search list and the
- * cluster for cluster names, else the system resolver. `family` is AF_INET,
- * AF_INET6 or AF_UNSPEC (0). Addresses come as text, one per line, in `out`
- * (release with devkit_buf_dispose). DEVKIT_ENOTFOUND for NXDOMAIN.
+ * Resolve `name` in the cluster only, as a routed process's shim asks: names
+ * under the cluster domains as they are, shorter names through the search
+ * list. Never asks the upstream resolver: a name the cluster does not know is
+ * DEVKIT_ENOTFOUND, and the caller uses its own system resolver for it.
+ * `family` is AF_INET, AF_INET6 or AF_UNSPEC (0). Addresses come as text, one
+ * per line, in `out` (release with devkit_buf_dispose).
  */
 DEVKIT_EXTERN(int) devkit_dns_resolve(devkit_dns *dns, const char *name, int family, devkit_buf *out);
 

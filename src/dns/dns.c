@@ -420,7 +420,7 @@ static void do_resolve(devkit__call *call)
 			j->failed = 1;
 			j->waiting--;
 		} else {
-			dns__lookup(d, o.p, &q, on_resolved, j);
+			dns__lookup_cluster(d, o.p, &q, on_resolved, j);
 		}
 		dns_msg_clear(&q);
 		dns_out_free(&o);

@@ -92,6 +92,8 @@ void dns__cache_put(dns_cache *c, const char *name, uint16_t type, uint16_t klas
 
 /* dns_lookup.c: answer the question `q` (raw bytes `qbuf`). The callback
  * runs exactly once, possibly before this returns (cache hit). */
+void dns__lookup_cluster(devkit_dns *d, const uint8_t *qbuf, const dns_msg *q, dns_lookup_cb cb,
+	void *data);
 void dns__lookup(devkit_dns *d, const uint8_t *qbuf, const dns_msg *q, dns_lookup_cb cb,
 	void *data);
 

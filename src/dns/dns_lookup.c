@@ -7,6 +7,9 @@
  *    handed back under the name asked (question and owner names rewritten);
  *    if all say NXDOMAIN, the name as asked goes to the upstream resolver;
  *  - anything else: the upstream resolver, as asked.
+ * A cluster-only lookup (dns__lookup_cluster, for devkit_dns_resolve) never
+ * goes to the upstream: it answers NXDOMAIN instead, and the caller (the
+ * routed process's shim) falls back to its own system resolver.
  * Answers (NOERROR and NXDOMAIN) are cached under the name asked, for their
  * smallest TTL. A server that fails or does not answer gives SERVFAIL.
  */
@@ -28,6 +31,7 @@ typedef struct lookup {
 	int next;                /* index of the candidate in flight */
 	const char *sent_name;   /* the name the server was asked (candidate or q.qname) */
 	int to_upstream;
+	int cluster_only;        /* NXDOMAIN instead of asking the upstream */
 } lookup;
 
 static void free_lookup(lookup *l)
@@ -124,6 +128,8 @@ static void on_answer(void *data, int status, const uint8_t *resp, size_t len)
 		dns_msg_clear(&r);
 		if (l->candidates[++l->next]) {
 			send_candidate(l);
+		} else if (l->cluster_only) {
+			reply_error(l, DNS_NXDOMAIN);
 		} else {
 			/* No search name exists: the name as asked, to the upstream. */
 			l->to_upstream = 1;
@@ -188,8 +194,8 @@ static char **make_candidates(devkit_dns *d, const char *name)
 	return c;
 }
 
-void dns__lookup(devkit_dns *d, const uint8_t *qbuf, const dns_msg *q, dns_lookup_cb cb,
-	void *data)
+static void lookup_start(devkit_dns *d, const uint8_t *qbuf, const dns_msg *q, dns_lookup_cb cb,
+	void *data, int cluster_only)
 {
 	size_t len = 0;
 	uint8_t *hit = dns__cache_get(d->cache, q->qname, q->qtype, q->qclass, uv_now(&d->ctx->loop),
@@ -218,6 +224,7 @@ void dns__lookup(devkit_dns *d, const uint8_t *qbuf, const dns_msg *q, dns_looku
 	l->query = copy;
 	l->qlen = q->len;
 	l->sent_name = l->q.qname;
+	l->cluster_only = cluster_only;
 	if (in_cluster(d, q->qname)) {
 		send_to(l, d->cluster, l->query, l->qlen);
 		return;
@@ -227,6 +234,22 @@ void dns__lookup(devkit_dns *d, const uint8_t *qbuf, const dns_msg *q, dns_looku
 		send_candidate(l);
 		return;
 	}
+	if (cluster_only) {
+		reply_error(l, DNS_NXDOMAIN);
+		return;
+	}
 	l->to_upstream = 1;
 	send_to(l, d->upstream_udp, l->query, l->qlen);
+}
+
+void dns__lookup(devkit_dns *d, const uint8_t *qbuf, const dns_msg *q, dns_lookup_cb cb,
+	void *data)
+{
+	lookup_start(d, qbuf, q, cb, data, 0);
+}
+
+void dns__lookup_cluster(devkit_dns *d, const uint8_t *qbuf, const dns_msg *q, dns_lookup_cb cb,
+	void *data)
+{
+	lookup_start(d, qbuf, q, cb, data, 1);
 }
