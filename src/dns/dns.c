@@ -356,7 +356,7 @@ static void resolve_done(resolve_job *j)
 static void on_resolved(void *data, const uint8_t *resp, size_t len)
 {
 	resolve_job *j = data;
-	dns_msg m;
+	dns_msg m = { 0 };
 	if (!resp || dns_msg_parse(resp, len, &m) != 0) {
 		j->failed = 1;
 	} else {

@@ -42,18 +42,27 @@ static void client_close(route_client *c)
 	uv_close((uv_handle_t *)&c->pipe, on_client_closed);
 }
 
+/* A client may buffer this much unanswered input, and leave this much of our
+ * output unread, before it is dropped: a shim sends one line and waits. */
+#define CLIENT_IN_MAX (64 * DEVKIT_CONTROL_MAX_LINE)
+#define CLIENT_OUT_MAX (256 * 1024)
+
 typedef struct reply_req {
 	uv_write_t req;
+	route_client *client;
 	char line[DEVKIT_CONTROL_MAX_LINE];
 } reply_req;
 
+static void process(route_client *c);
+
 static void on_reply_written(uv_write_t *req, int status)
 {
-	(void)status;
-	free(req);
+	reply_req *w = (reply_req *)req;
+	route_client *c = w->client; /* alive: write callbacks run before close callbacks */
+	free(w);
+	if (status == 0 && !c->closing)
+		process(c); /* the next request may already be buffered */
 }
-
-static void process(route_client *c);
 
 void devkit__route_reply(route_client *c, const char *fmt, ...)
 {
@@ -61,10 +70,12 @@ void devkit__route_reply(route_client *c, const char *fmt, ...)
 	if (c->closing)
 		return;
 	reply_req *w = malloc(sizeof(*w));
-	if (!w) {
+	if (!w || uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > CLIENT_OUT_MAX) {
+		free(w);
 		client_close(c);
 		return;
 	}
+	w->client = c;
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(w->line, sizeof(w->line) - 1, fmt, ap);
@@ -76,9 +87,10 @@ void devkit__route_reply(route_client *c, const char *fmt, ...)
 	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_reply_written) != 0) {
 		free(w);
 		client_close(c);
-		return;
 	}
-	process(c); /* the next request may already be buffered */
+	/* No processing of further lines here: a reply may be made from inside a
+	 * loop over the routes, which the next request could change. process()
+	 * loops by itself, and the write callback resumes it. */
 }
 
 /* --- RESOLVE, in the thread pool ------------------------------------------ */
@@ -263,7 +275,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	if (n == 0)
 		return;
-	if (devkit__bytes_append(&c->in, buf->base, (size_t)n) != 0) {
+	if (devkit__bytes_avail(&c->in) + (size_t)n > CLIENT_IN_MAX ||
+		devkit__bytes_append(&c->in, buf->base, (size_t)n) != 0) {
 		client_close(c);
 		return;
 	}
@@ -301,15 +314,17 @@ int devkit__route_control_start(devkit_router *r, char *msg, size_t msglen)
 {
 	uv_pipe_init(&r->ctx->loop, &r->server, 0);
 	r->server.data = r;
+	r->server_open = 1;
 	r->handles++;
 	int rc = uv_pipe_bind(&r->server, r->path);
 	if (rc == 0) {
+		r->path_bound = 1; /* ours to remove; a path we failed to bind is someone else's */
 		chmod(r->path, 0600); /* only this user's processes may route */
 		rc = uv_listen((uv_stream_t *)&r->server, 128, on_connection);
 	}
 	if (rc != 0) {
+		/* The caller shuts the router down, which closes the server. */
 		snprintf(msg, msglen, "cannot listen on %s: %s", r->path, uv_strerror(rc));
-		uv_close((uv_handle_t *)&r->server, on_server_closed);
 		return rc == UV_EADDRINUSE ? DEVKIT_EEXISTS : DEVKIT_EIO;
 	}
 	return 0;
@@ -317,7 +332,10 @@ int devkit__route_control_start(devkit_router *r, char *msg, size_t msglen)
 
 void devkit__route_control_stop(devkit_router *r)
 {
-	uv_close((uv_handle_t *)&r->server, on_server_closed);
+	if (r->server_open) {
+		r->server_open = 0;
+		uv_close((uv_handle_t *)&r->server, on_server_closed);
+	}
 	devkit__list *pos, *tmp;
 	devkit__list_each(pos, tmp, &r->clients)
 		client_close(devkit__container_of(pos, route_client, node));

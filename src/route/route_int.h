@@ -46,6 +46,8 @@ struct devkit_router {
 	char *path;
 	int open_timeout_ms;
 	uv_pipe_t server;
+	int server_open;          /* initialised and not yet closed */
+	int path_bound;           /* we created the socket file */
 	uv_timer_t timer;
 	int handles;
 	int closing;

@@ -78,21 +78,25 @@ static void entry_opened(devkit__open_req *req, LIBSSH2_CHANNEL *ch, int code, c
 		free(e);
 		return;
 	}
+	/* The entry is settled before the answer goes out. */
 	route_client *waiter = e->waiter;
 	e->waiter = NULL;
 	if (!ch) {
 		r->stats.refused++;
+		entry_free(e);
 		if (waiter)
 			devkit__route_reply(waiter, "%s %s", answer_for(code), why);
-		entry_free(e);
+		return;
+	}
+	if (!waiter) {
+		e->ch = ch;
+		e->session_gen = r->tunnel->sessions_up;
+		entry_free(e); /* nobody waits for it any more: drops the channel */
 		return;
 	}
 	e->ch = ch;
 	e->session_gen = r->tunnel->sessions_up;
-	if (waiter)
-		devkit__route_reply(waiter, "OK %d", r->port);
-	else
-		entry_free(e); /* nobody waits for it any more */
+	devkit__route_reply(waiter, "OK %d", r->port);
 }
 
 int devkit__route_add(devkit_router *r, route_client *waiter, int src_port, const char *host, int port)
@@ -177,7 +181,7 @@ static void on_timer(uv_timer_t *timer)
 
 static void router_free_memory(devkit_router *r)
 {
-	if (r->path)
+	if (r->path && r->path_bound)
 		unlink(r->path);
 	if (r->dir)
 		rmdir(r->dir);

@@ -38,7 +38,10 @@ void devkit__forward_free_memory(devkit_forward *f)
 	free(f->bind_address);
 	free(f->target_host);
 	free(f->proxy_username);
-	free(f->proxy_password);
+	if (f->proxy_password) {
+		explicit_bzero(f->proxy_password, strlen(f->proxy_password)); /* a secret */
+		free(f->proxy_password);
+	}
 	free(f);
 }
 
@@ -82,6 +85,24 @@ void devkit__forward_abandon(devkit_forward *f)
 	} else {
 		maybe_release(f);
 	}
+}
+
+/* A REMOTE forward whose devkit_tunnel_add_forward fails: the application never
+ * gets it, so it must not live on (nor come back after a reconnect). */
+static void fail_add(devkit_forward *f, int code, const char *msg)
+{
+	devkit__call_fail(f->add_call, f->tunnel->ctx, code, "%s", msg);
+	f->add_call = NULL;
+	f->closing = 1;
+	devkit__list_remove(&f->node);
+	devkit__list_remove(&f->listen_node);
+	maybe_release(f);
+}
+
+void devkit__forward_listen_dropped(devkit_forward *f)
+{
+	devkit__list_remove(&f->listen_node);
+	maybe_release(f); /* a forward freed while its request was in flight */
 }
 
 static int listen_in_flight(devkit_forward *f)
@@ -212,9 +233,11 @@ void devkit__forward_session_lost(devkit_forward *f)
 	f->ssh_listener = NULL; /* freed with the session */
 	devkit__list_remove(&f->listen_node);
 	if (f->add_call) {
-		devkit__call_fail(f->add_call, f->tunnel->ctx, DEVKIT_EIO,
+		char msg[300];
+		snprintf(msg, sizeof(msg),
 			"remote forward %s:%d: the bastion connection was lost", f->bind_address, f->bind_port);
-		f->add_call = NULL;
+		fail_add(f, DEVKIT_EIO, msg);
+		return;
 	}
 	maybe_release(f);
 }
@@ -253,8 +276,7 @@ int devkit__forward_request_step(devkit__session *s)
 				"(the port may be in use, or forwarding disabled by AllowTcpForwarding)",
 				f->bind_address, want, msg);
 			if (f->add_call) {
-				devkit__call_fail(f->add_call, s->t->ctx, DEVKIT_EEXISTS, "%s", full);
-				f->add_call = NULL;
+				fail_add(f, DEVKIT_EEXISTS, full);
 			} else {
 				devkit__tunnel_emit(s->t, DEVKIT_EVENT_FORWARD_FAILED, f->id, DEVKIT_EEXISTS, "%s", full);
 			}

@@ -63,6 +63,7 @@ static void link_free(devkit__link *l)
 	}
 	devkit__bytes_free(&l->to_remote);
 	devkit__bytes_free(&l->to_local);
+	devkit__bytes_free(&l->to_local_next);
 	free(l->target_host);
 	free(l);
 }
@@ -148,6 +149,8 @@ static void stop_reading(devkit__link *l)
 
 /* --- channel -> local ------------------------------------------------------- */
 
+static int start_write(devkit__link *l);
+
 static void on_written(uv_write_t *req, int status)
 {
 	devkit__link *l = req->data;
@@ -157,6 +160,14 @@ static void on_written(uv_write_t *req, int status)
 		return;
 	if (status < 0) {
 		devkit__link_close(l, 0);
+		return;
+	}
+	if (devkit__bytes_avail(&l->to_local_next) > 0) {
+		/* Bytes that came while the write was in flight go next. */
+		devkit__bytes done = l->to_local;
+		l->to_local = l->to_local_next;
+		l->to_local_next = done;
+		start_write(l);
 		return;
 	}
 	if (l->remote_eof) {
@@ -183,20 +194,25 @@ int devkit__link_write_local(devkit__link *l, const char *data, size_t n)
 	}
 	if (w < 0)
 		w = 0;
-	if (devkit__bytes_append(&l->to_local, data + w, n - (size_t)w) != 0) {
+	/* A buffer under a write in flight must not move: queue behind it. */
+	devkit__bytes *q = l->writing ? &l->to_local_next : &l->to_local;
+	if (devkit__bytes_append(q, data + w, n - (size_t)w) != 0) {
 		devkit__link_close(l, 1);
 		return -1;
 	}
-	if (!l->writing) {
-		uv_buf_t q = uv_buf_init((char *)devkit__bytes_head(&l->to_local),
-			(unsigned int)devkit__bytes_avail(&l->to_local));
-		l->write_req.data = l;
-		if (uv_write(&l->write_req, (uv_stream_t *)&l->tcp, &q, 1, on_written) != 0) {
-			devkit__link_close(l, 0);
-			return -1;
-		}
-		l->writing = 1;
+	return l->writing ? 0 : start_write(l);
+}
+
+static int start_write(devkit__link *l)
+{
+	uv_buf_t q = uv_buf_init((char *)devkit__bytes_head(&l->to_local),
+		(unsigned int)devkit__bytes_avail(&l->to_local));
+	l->write_req.data = l;
+	if (uv_write(&l->write_req, (uv_stream_t *)&l->tcp, &q, 1, on_written) != 0) {
+		devkit__link_close(l, 0);
+		return -1;
 	}
+	l->writing = 1;
 	return 0;
 }
 
@@ -256,7 +272,14 @@ static ssize_t write_channel(devkit__link *l, const char *data, size_t n)
 static void after_local_drained(devkit__link *l)
 {
 	if (l->local_eof && !l->eof_sent) {
-		libssh2_channel_send_eof(l->ch);
+		/* EAGAIN during a key re-exchange: the next pump tries again. */
+		int rc = libssh2_channel_send_eof(l->ch);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return;
+		if (rc < 0) {
+			devkit__link_close(l, 1);
+			return;
+		}
 		l->eof_sent = 1;
 		maybe_finish(l);
 	} else {
@@ -337,7 +360,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 			if (w < 0)
 				return;
 			if (w < nread) {
-				devkit__bytes_append(&l->to_remote, buf->base + w, (size_t)(nread - w));
+				if (devkit__bytes_append(&l->to_remote, buf->base + w, (size_t)(nread - w)) != 0) {
+					devkit__link_close(l, 1);
+					return;
+				}
 				stop_reading(l);
 			}
 			devkit__session_flush(l->session);

@@ -336,7 +336,7 @@ void devkit__session_destroy(devkit__session *s)
 	devkit__list_each(pos, tmp, &s->links)
 		devkit__link_session_lost(devkit__container_of(pos, devkit__link, node));
 	devkit__list_each(pos, tmp, &s->listen_queue)
-		devkit__list_remove(pos);
+		devkit__forward_listen_dropped(devkit__container_of(pos, devkit_forward, listen_node));
 	devkit__list_each(pos, tmp, &s->t->forwards)
 		devkit__forward_session_lost(devkit__container_of(pos, devkit_forward, node));
 

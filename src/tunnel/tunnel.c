@@ -61,6 +61,15 @@ static void set_state(devkit_tunnel *t, devkit_tunnel_state state, int error, co
 
 /* --- lifetime ------------------------------------------------------------- */
 
+/* Secrets do not outlive their use in freed heap memory. */
+static void free_secret(const char *s)
+{
+	if (s) {
+		explicit_bzero((char *)s, strlen(s));
+		free((char *)s);
+	}
+}
+
 static void tunnel_destroy_memory(devkit_tunnel *t)
 {
 	free(t->host);
@@ -70,8 +79,8 @@ static void tunnel_destroy_memory(devkit_tunnel *t)
 	free(t->channel_buf);
 	free((char *)t->opts.bastion);
 	free((char *)t->opts.identity_file);
-	free((char *)t->opts.identity_passphrase);
-	free((char *)t->opts.password);
+	free_secret(t->opts.identity_passphrase);
+	free_secret(t->opts.password);
 	free((char *)t->opts.known_hosts_file);
 	free((char *)t->opts.host_key_sha256);
 	free((char *)t->opts.ciphers);

@@ -145,6 +145,7 @@ struct devkit__link {
 
 	devkit__bytes to_remote; /* local bytes not yet taken by the channel */
 	devkit__bytes to_local;  /* channel bytes being written to the local socket */
+	devkit__bytes to_local_next; /* bytes that arrived while that write was in flight */
 	uv_write_t write_req;
 	int writing;             /* write_req in flight */
 	uv_shutdown_t shutdown_req;
@@ -271,6 +272,8 @@ void devkit__forward_shutdown(devkit_forward *f);
 int devkit__forward_start_listener(devkit_forward *f, char *msg, size_t msglen);
 void devkit__forward_free_memory(devkit_forward *f);
 void devkit__forward_abandon(devkit_forward *f);
+/* The session that held its tcpip-forward request is gone. */
+void devkit__forward_listen_dropped(devkit_forward *f);
 
 /* redirect.c: a local listener whose connections go where the lookup says.
  * `ch` non-NULL: a channel opened beforehand on the session of generation

@@ -11,6 +11,7 @@
 #endif
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <stdint.h>
 #include <sys/un.h>
 
 #include "../tunnel/tunnel_test.h"
@@ -204,4 +205,44 @@ Test(router, free_removes_the_control_socket)
 	devkit_router_free(router);
 	router = NULL;
 	cr_assert_neq(access(path, F_OK), 0, "%s still exists", path);
+}
+
+Test(router, a_control_path_in_use_is_refused_and_left_alone)
+{
+	/* Another router owns this path: starting a second one on it fails
+	 * cleanly, and the first one's socket survives. */
+	const char *path = devkit_router_control_path(router);
+	devkit_router_options ro;
+	devkit_router_options_init(&ro, DEVKIT_ROUTER_OPTIONS_VERSION);
+	ro.control_path = path;
+	devkit_router *second = (devkit_router *)(uintptr_t)1;
+	int rc = devkit_router_start(&second, tunnel, &ro);
+	cr_assert_eq(rc, DEVKIT_EEXISTS, "got %d: %s", rc, tt_errmsg());
+	cr_assert_null(second);
+	cr_assert(strstr(tt_errmsg(), path) != NULL, "the message should name the path: %s", tt_errmsg());
+	cr_assert_eq(access(path, F_OK), 0, "the failed start removed the other router's socket");
+	int src;
+	int fd = bound_socket(&src);
+	char answer[256];
+	ask(tt_fmt("ROUTE %d 127.0.0.1 %d\n", src, fx_server_port(echo)), answer, sizeof(answer));
+	cr_assert(strncmp(answer, "OK ", 3) == 0, "the first router stopped answering: %s", answer);
+	close(fd);
+}
+
+Test(router, requests_pipelined_on_one_connection_are_answered_in_order)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", devkit_router_control_path(router));
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	char req[8192] = "";
+	for (int i = 0; i < 100; i++)
+		strcat(req, tt_fmt("ROUTE %d 127.0.0.1 %d\n", 20000 + i, fx_server_port(echo)));
+	cr_assert_eq(fx_write_all(fd, req, strlen(req)), 0);
+	int lines = 0;
+	char c;
+	while (lines < 100 && read(fd, &c, 1) == 1)
+		lines += c == '\n';
+	cr_assert_eq(lines, 100, "answered %d of 100", lines);
+	close(fd);
 }
