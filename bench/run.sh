@@ -13,10 +13,12 @@
 #
 # Environment: DEVKIT_BENCH_BUILD_DIR (default: build/ in the source tree) is
 # built first if anything is missing or stale. DEVKIT_BENCH_REPS (default 3):
-# each throughput, round-trip and set-up measurement runs that often and the
-# median is reported. --smoke moves a few MB and opens
-# 100 connections (for CI: under 30 s); it fails if any measurement fails.
-# Everything started here is stopped on exit, also on failure. Loopback only.
+# each throughput, round-trip and set-up measurement runs that often, the
+# contenders taking turns, and the median is reported.
+#
+# --smoke moves 8 MiB and opens 100 connections, once (for CI: about 15 s); it
+# fails if any measurement fails. Everything started here is stopped on exit,
+# also on failure. Loopback only. Results and how to read them: docs/benchmarks.md.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -7,6 +7,7 @@
 #   2. scripts/build.sh, ctest on build/        every test
 #   3. --asan build, ctest                      every test under ASan+UBSan+LSan
 #   4. --tsan build, ctest -L core              the engine tests under TSan
+#      bench/run.sh --smoke                    the benchmark still runs (not a timing)
 #   5. scripts/test_bindings.sh                 Java (mvn package) and Python
 #                                               (pip install, pytest) bindings
 #
@@ -129,6 +130,9 @@ stage_test_tsan() {
 }
 
 stage_bindings() { scripts/test_bindings.sh; }
+# The benchmark is not a test; its smoke mode (a few MB, 100 connections,
+# about 15 s) proves that it still runs against OpenSSH and the raw loopback.
+stage_bench_smoke() { bench/run.sh --smoke; }
 
 if [ $setup -eq 1 ]; then
 	run_stage setup stage_setup
@@ -139,8 +143,10 @@ fi
 run_stage build stage_build
 if [ "${results[-1]}" = PASS ]; then
 	run_stage test stage_test
+	run_stage bench-smoke stage_bench_smoke
 else
 	skip_stage test "the build failed"
+	skip_stage bench-smoke "the build failed"
 fi
 
 if [ $fast -eq 1 ]; then
