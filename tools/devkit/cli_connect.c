@@ -15,6 +15,18 @@ void cli_connect_init(struct cli_connect *c)
 	c->use_agent = 1;
 }
 
+/* The table subcommands use, so the names cannot drift from the flags. */
+static const struct option connect_options[] = { CLI_CONNECT_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
+
+const char *cli_connect_option_name(int opt)
+{
+	for (const struct option *o = connect_options; o->name; o++) {
+		if (o->val == opt)
+			return o->name;
+	}
+	return NULL;
+}
+
 int cli_set_once(const char **slot, const char *value, const char *command, const char *name)
 {
 	if (*slot)

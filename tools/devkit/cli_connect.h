@@ -118,6 +118,10 @@ void cli_connect_init(struct cli_connect *c);
  */
 int cli_connect_option(struct cli_connect *c, const char *command, int opt, const char *arg);
 
+/* "bastion" for 'b', and so on: the long name (without "--") of a connection
+ * flag, for messages; NULL if `opt` is not one. */
+const char *cli_connect_option_name(int opt);
+
 /* A single-valued option given twice is almost always a mistake in a script;
  * refuse it instead of silently keeping one. 0, or CLI_EXIT_USAGE. */
 int cli_set_once(const char **slot, const char *value, const char *command, const char *name);

@@ -9,7 +9,17 @@
  * proxy (any failure exits 1 before the command runs); spawn the command with
  * the routing environment; wait for it while forwarding signals; close
  * everything in reverse order and exit with the command's status.
+ *
+ * With --control PATH nothing is opened: a running `devkit tunnel` (started
+ * with --cluster-dns or --control) owns the tunnel, DNS and router, and CMD's
+ * shim talks to that router. Many commands can share one SSH session this
+ * way, and each starts without the cost of a login.
  */
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -20,6 +30,7 @@
 
 static const char run_help[] =
 	"Usage: devkit run --bastion [USER@]HOST[:PORT] [options] -- CMD [ARGS...]\n"
+	"       devkit run --control PATH [routing options] -- CMD [ARGS...]\n"
 	"\n"
 	"Run CMD as if it ran inside the cluster: its TCP connects to the routed\n"
 	"CIDRs and to names under the cluster domains go through an SSH tunnel to\n"
@@ -33,17 +44,16 @@ static const char run_help[] =
 	"      --no-reconnect      when the session is lost, do not reconnect: CMD's\n"
 	"                          routed connects fail from then on\n"
 	"\n"
+	"Reusing a running tunnel:\n"
+	"      --control PATH      do not open a tunnel: route CMD through the one of\n"
+	"                          the `devkit tunnel --cluster-dns ...` whose control\n"
+	"                          socket is PATH (its ready line says it); give the\n"
+	"                          same --cluster-domain and --search as it was given.\n"
+	"                          No bastion or connection flags, no --cluster-dns,\n"
+	"                          no --env-proxy\n"
+	"\n"
 	"Routing:\n"
-	"      --cluster-dns HOST[:PORT]\n"
-	"                          the cluster's DNS server as the bastion sees it\n"
-	"                          (port 53 by default), e.g. 10.96.0.10; without it,\n"
-	"                          no name is resolved remotely\n"
-	"      --cluster-domain SUFFIX\n"
-	"                          names under SUFFIX are resolved by the cluster DNS\n"
-	"                          and routed (repeatable; default cluster.local)\n"
-	"      --search LIST       comma-separated search list for short names, as in\n"
-	"                          a Pod (default default.svc.cluster.local,\n"
-	"                          svc.cluster.local,cluster.local; ndots 5)\n"
+	CLI_CLUSTER_HELP
 	"      --route CIDR        route connects to this IPv4 or IPv6 range through\n"
 	"                          the tunnel, e.g. 10.0.0.0/8 (repeatable)\n"
 	"\n"
@@ -70,19 +80,19 @@ static const char run_help[] =
 	"\n"
 	"Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed on to CMD.\n"
 	"Exit status: CMD's status (128+N if it died of signal N); 1 when the\n"
-	"tunnel, DNS or router cannot start (CMD is not run); 2 on a usage error;\n"
+	"tunnel, DNS or router cannot start, or the --control socket does not\n"
+	"answer (CMD is not run); 2 on a usage error;\n"
 	"126/127 when CMD cannot be executed or is not found.\n"
 	"\n"
 	"Examples:\n"
 	"  devkit run --bastion dev@bastion --cluster-dns 10.96.0.10 --route 10.0.0.0/8 \\\n"
 	"      -- ./mvnw spring-boot:run\n"
 	"  devkit run --bastion dev@bastion --cluster-dns 10.96.0.10 \\\n"
-	"      -- curl http://orders.default.svc.cluster.local:8080/\n";
+	"      -- curl http://orders.default.svc.cluster.local:8080/\n"
+	"  devkit run --control /tmp/devkit-XXXXXX/control.sock -- ./mvnw test\n";
 
 enum {
-	OPT_CLUSTER_DNS = CLI_CONNECT_OPT_END,
-	OPT_CLUSTER_DOMAIN,
-	OPT_SEARCH,
+	OPT_CONTROL = CLI_CLUSTER_OPT_END,
 	OPT_ROUTE,
 	OPT_ENV_PROXY,
 	OPT_SOCKS,
@@ -91,9 +101,8 @@ enum {
 
 static const struct option long_options[] = {
 	CLI_CONNECT_LONG_OPTIONS,
-	{ "cluster-dns", required_argument, NULL, OPT_CLUSTER_DNS },
-	{ "cluster-domain", required_argument, NULL, OPT_CLUSTER_DOMAIN },
-	{ "search", required_argument, NULL, OPT_SEARCH },
+	CLI_CLUSTER_LONG_OPTIONS,
+	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "route", required_argument, NULL, OPT_ROUTE },
 	{ "env-proxy", no_argument, NULL, OPT_ENV_PROXY },
 	{ "socks", required_argument, NULL, OPT_SOCKS },
@@ -101,23 +110,6 @@ static const struct option long_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
-
-/* Append `item` to the comma-separated list *list. 0, or 1 out of memory. */
-static int list_append(char **list, const char *item)
-{
-	size_t old = *list ? strlen(*list) : 0;
-	char *grown = realloc(*list, old + strlen(item) + 2);
-
-	if (!grown) {
-		cli_errorf("out of memory");
-		return CLI_EXIT_FAILURE;
-	}
-	if (old)
-		grown[old++] = ',';
-	strcpy(grown + old, item);
-	*list = grown;
-	return 0;
-}
 
 /* ADDR[/BITS], IPv4 or IPv6, as the shim parses DEVKIT_ROUTE_CIDRS: checked
  * here because the shim can only ignore a bad one, silently. */
@@ -149,36 +141,20 @@ static int valid_cidr(const char *text)
 	return 1;
 }
 
-/* A domain or search entry: no separators the environment lists use. */
-static int valid_names(const char *text, int allow_empty)
-{
-	if (!*text)
-		return allow_empty;
-	return strpbrk(text, " \t\n:;") == NULL;
-}
-
 static int parse_option(struct run_cli *t, int c, char **argv)
 {
 	char err[256];
 
 	switch (c) {
-	case OPT_CLUSTER_DNS:
-		return cli_set_once(&t->cluster_dns, optarg, "run", "--cluster-dns");
-	case OPT_CLUSTER_DOMAIN:
-		if (!valid_names(optarg, 0))
-			return cli_usage("run", "--cluster-domain '%s': expected a DNS suffix such as "
-				"cluster.local", optarg);
-		return list_append(&t->domains, optarg);
-	case OPT_SEARCH:
-		if (!valid_names(optarg, 1))
-			return cli_usage("run", "--search '%s': expected comma-separated DNS suffixes",
-				optarg);
-		return cli_set_once(&t->search, optarg, "run", "--search");
+	case OPT_CONTROL:
+		if (!*optarg)
+			return cli_usage("run", "--control needs the path of a control socket");
+		return cli_set_once(&t->control, optarg, "run", "--control");
 	case OPT_ROUTE:
 		if (!valid_cidr(optarg))
 			return cli_usage("run", "--route '%s': expected an IPv4 or IPv6 CIDR such as "
 				"10.0.0.0/8 or fd00::/8", optarg);
-		return list_append(&t->cidrs, optarg);
+		return cli_list_append(&t->cidrs, optarg);
 	case OPT_ENV_PROXY: t->env_proxy = 1; return 0;
 	case OPT_SOCKS:
 		if (t->have_socks)
@@ -192,11 +168,36 @@ static int parse_option(struct run_cli *t, int c, char **argv)
 	case '?':
 		return cli_getopt_error("run", c, argv);
 	default: {
-		int rc = cli_connect_option(&t->conn, "run", c, optarg);
+		int rc = cli_cluster_option(&t->cluster, "run", c, optarg);
 
+		if (rc != CLI_CONNECT_NOT_MINE)
+			return rc;
+		rc = cli_connect_option(&t->conn, "run", c, optarg);
+		/* -v and -q are about our output, not the connection. */
+		if (rc == 0 && c != 'v' && c != 'q' && !t->conn_flag)
+			t->conn_flag = cli_connect_option_name(c);
 		return rc == CLI_CONNECT_NOT_MINE ? cli_getopt_error("run", '?', argv) : rc;
 	}
 	}
+}
+
+/* --control: the running tunnel owns everything a connection, DNS or proxy
+ * flag would set up here, so such a flag could only be silently ignored. */
+static int check_control_args(struct run_cli *t, int argc, char **argv)
+{
+	const char *other = t->conn_flag ? t->conn_flag : t->cluster.cluster_dns ? "cluster-dns"
+		: t->env_proxy ? "env-proxy" : t->have_socks ? "socks" : NULL;
+
+	if (other)
+		return cli_usage("run", "--control reuses a running devkit tunnel, which has its own "
+			"bastion, connection and DNS settings: --%s cannot be given with it", other);
+	if (optind >= argc)
+		return cli_usage("run", "no command given: put it after '--', as in "
+			"devkit run --control PATH -- CMD [ARGS...]");
+	t->cmd = argv + optind;
+	/* The shim is told the domains and search list that tunnel's DNS was
+	 * given; the defaults are the same on both sides. */
+	return cli_cluster_finish(&t->cluster, "run", 0);
 }
 
 /* Everything the command line can get wrong is found here, before any traffic. */
@@ -218,60 +219,22 @@ static int parse_args(struct run_cli *t, int argc, char **argv)
 		if ((rc = parse_option(t, c, argv)) != 0)
 			return rc;
 	}
+	if (t->control)
+		return check_control_args(t, argc, argv);
 	if ((rc = cli_connect_check(&t->conn, "run")) != 0)
 		return rc;
 	if (optind >= argc)
 		return cli_usage("run", "no command given: put it after '--', as in "
 			"devkit run --bastion HOST -- CMD [ARGS...]");
 	t->cmd = argv + optind;
-	if (!t->cluster_dns && (t->domains || t->search))
-		return cli_usage("run", "--%s needs --cluster-dns: names are resolved by the "
-			"cluster's DNS server", t->domains ? "cluster-domain" : "search");
-	if (!t->cluster_dns && !t->cidrs && !t->env_proxy)
+	if ((rc = cli_cluster_finish(&t->cluster, "run", 1)) != 0)
+		return rc;
+	if (!t->cluster.cluster_dns && !t->cidrs && !t->env_proxy)
 		return cli_usage("run", "nothing to route: give --cluster-dns, --route or --env-proxy");
 	if (t->have_socks && !t->env_proxy)
 		return cli_usage("run", "--socks sets where the --env-proxy proxy listens, and "
 			"--env-proxy is not given");
-	if (t->cluster_dns && !t->domains && list_append(&t->domains, RUN_DEFAULT_DOMAIN) != 0)
-		return CLI_EXIT_FAILURE;
 	return cli_connect_read_secrets(&t->conn, "run");
-}
-
-static int start_dns(struct run_cli *t)
-{
-	devkit_dns_options opts;
-	int rc;
-
-	if (!t->cluster_dns)
-		return 0;
-	if ((rc = devkit_dns_options_init(&opts, DEVKIT_DNS_OPTIONS_VERSION)) == 0) {
-		opts.cluster_dns = t->cluster_dns;
-		opts.cluster_domains = t->domains;
-		opts.search = t->search ? t->search : RUN_DEFAULT_SEARCH;
-		opts.ndots = RUN_NDOTS;
-		rc = devkit_dns_start(&t->dns, t->tunnel, &opts);
-	}
-	if (rc != 0) {
-		t->dns = NULL;
-		run_report_error(t, "remote DNS", rc);
-	}
-	return rc;
-}
-
-static int start_router(struct run_cli *t)
-{
-	devkit_router_options opts;
-	int rc;
-
-	if ((rc = devkit_router_options_init(&opts, DEVKIT_ROUTER_OPTIONS_VERSION)) == 0) {
-		opts.dns = t->dns;
-		rc = devkit_router_start(&t->router, t->tunnel, &opts);
-	}
-	if (rc != 0) {
-		t->router = NULL;
-		run_report_error(t, "router", rc);
-	}
-	return rc;
 }
 
 static int start_proxy(struct run_cli *t)
@@ -300,11 +263,55 @@ static int start_proxy(struct run_cli *t)
 	return 0;
 }
 
+/*
+ * The --control socket must be a unix socket that a router accepts on: else
+ * CMD would run with every routed connect refused, which looks like a broken
+ * cluster rather than a wrong path. 0, or 1 after saying why.
+ */
+static int check_control(const char *path)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd, rc;
+
+	if (stat(path, &st) != 0) {
+		cli_errorf("--control %s: %s (is `devkit tunnel --cluster-dns ...` running? its "
+			"ready line gives the path)", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		cli_errorf("--control %s: not a unix socket", path);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		cli_errorf("--control %s: the path is too long for a unix socket", path);
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		cli_errorf("--control %s: socket: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc != 0)
+		cli_errorf("--control %s: cannot connect: %s (the devkit tunnel that made it has "
+			"exited?)", path, strerror(errno));
+	close(fd);
+	return rc != 0 ? -1 : 0;
+}
+
 /* Start the engine and everything CMD needs. 0, or nonzero after reporting. */
 static int start(struct run_cli *t)
 {
 	sigset_t old_mask;
+	const char *what;
 	int rc;
+
+	if (t->control)
+		return check_control(t->control) != 0 ? CLI_EXIT_FAILURE : run_build_env(t);
 
 	/* Library threads must never take the signals meant for CMD. */
 	run_signals_block(&old_mask);
@@ -319,7 +326,11 @@ static int start(struct run_cli *t)
 		return rc;
 	}
 	t->tunnel_id = devkit_tunnel_id(t->tunnel);
-	if ((rc = start_dns(t)) != 0 || (rc = start_router(t)) != 0 || (rc = start_proxy(t)) != 0)
+	if ((rc = cli_cluster_start(&t->cluster, t->tunnel, NULL, &t->dns, &t->router, &what)) != 0) {
+		run_report_error(t, what, rc);
+		return rc;
+	}
+	if ((rc = start_proxy(t)) != 0)
 		return rc;
 	return run_build_env(t);
 }
@@ -342,12 +353,17 @@ static void shut_down(struct run_cli *t)
  * (connecting, up, the proxy and the DNS's own forward listening) are dropped; the rest are reported after it, in order. */
 #define EARLY_MAX 32
 
+const char *run_control_path(const struct run_cli *t)
+{
+	return t->control ? t->control : devkit_router_control_path(t->router);
+}
+
 static void report_ready(struct run_cli *t)
 {
 	devkit_event early[EARLY_MAX], ev;
 	size_t n = 0;
 
-	while (n < EARLY_MAX && devkit_ctx_poll(t->ctx, &ev, 0) == 1) {
+	while (t->ctx && n < EARLY_MAX && devkit_ctx_poll(t->ctx, &ev, 0) == 1) {
 		if ((ev.type == DEVKIT_EVENT_TUNNEL_STATE
 			&& (ev.state == DEVKIT_TUNNEL_CONNECTING || ev.state == DEVKIT_TUNNEL_UP))
 			|| ev.type == DEVKIT_EVENT_FORWARD_READY)
@@ -385,7 +401,7 @@ out:
 	shut_down(&t);
 	run_free_env(&t);
 	cli_json_free(&t.out);
-	free(t.domains);
+	cli_cluster_free(&t.cluster);
 	free(t.cidrs);
 	return status;
 }

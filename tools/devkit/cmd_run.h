@@ -15,22 +15,19 @@
 
 #include <devkit.h>
 
+#include "cli_cluster.h"
 #include "cli_connect.h"
 #include "cli_json.h"
 #include "cli_util.h"
 
-/* The search list and ndots of a Kubernetes Pod, as devkit_dns defaults them
- * (include/devkit/dns.h); the shim must use the same ones. */
-#define RUN_DEFAULT_DOMAIN "cluster.local"
-#define RUN_DEFAULT_SEARCH "default.svc.cluster.local,svc.cluster.local,cluster.local"
-#define RUN_NDOTS 5
-
 struct run_cli {
 	/* options; strings are borrowed from argv unless said otherwise */
 	struct cli_connect conn;
-	const char *cluster_dns;     /* NULL: no remote DNS, routing by CIDR only */
-	char *domains;               /* comma-joined --cluster-domain (malloc'd) */
-	const char *search;          /* NULL: RUN_DEFAULT_SEARCH */
+	struct cli_cluster cluster;  /* no cluster_dns: no remote DNS, routing by CIDR only */
+	/* --control: reuse the router of a running `devkit tunnel` instead of
+	 * opening a tunnel; then ctx, tunnel, dns and router stay NULL. */
+	const char *control;
+	const char *conn_flag;       /* long name of the first connection flag given */
 	char *cidrs;                 /* comma-joined --route (malloc'd) */
 	int env_proxy;
 	int have_socks;
@@ -54,6 +51,9 @@ struct run_cli {
 	pid_t child;
 	cli_json out;
 };
+
+/* The control socket CMD's shim talks to: --control's, or our router's. */
+const char *run_control_path(const struct run_cli *t);
 
 /* cmd_run_env.c: build t->envp from environ. 0, or 1 after reporting why. */
 int run_build_env(struct run_cli *t);

@@ -165,7 +165,8 @@ static int drain_events(struct run_cli *t)
 	devkit_event ev;
 	int n = 0;
 
-	while (n < 256 && devkit_ctx_poll(t->ctx, &ev, 0) == 1) {
+	/* No engine with --control: the running tunnel reports its own events. */
+	while (t->ctx && n < 256 && devkit_ctx_poll(t->ctx, &ev, 0) == 1) {
 		run_report_event(t, &ev);
 		n++;
 	}
@@ -174,7 +175,7 @@ static int drain_events(struct run_cli *t)
 
 int run_wait(struct run_cli *t)
 {
-	int event_fd = devkit_ctx_event_fd(t->ctx);
+	int event_fd = t->ctx ? devkit_ctx_event_fd(t->ctx) : -1;
 	int idle_wakeups = 0;
 
 	for (;;) {

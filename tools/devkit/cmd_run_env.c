@@ -188,13 +188,15 @@ int run_build_env(struct run_cli *t)
 	/* Prepended: the shim must see connect() before any other preload does. */
 	if (add_var(t, &n, "LD_PRELOAD=%s%s%s", t->preload, old_preload && *old_preload ? ":" : "",
 		old_preload ? old_preload : "")
-		|| add_var(t, &n, "DEVKIT_CONTROL=%s", devkit_router_control_path(t->router)))
+		|| add_var(t, &n, "DEVKIT_CONTROL=%s", run_control_path(t)))
 		goto oom;
 	if (t->cidrs && add_var(t, &n, "DEVKIT_ROUTE_CIDRS=%s", t->cidrs))
 		goto oom;
-	if (t->dns && (add_var(t, &n, "DEVKIT_ROUTE_DOMAINS=%s", t->domains)
-		|| add_var(t, &n, "DEVKIT_SEARCH=%s", t->search ? t->search : RUN_DEFAULT_SEARCH)
-		|| add_var(t, &n, "DEVKIT_NDOTS=%d", RUN_NDOTS)))
+	/* With --control, whether that tunnel resolves names is its business:
+	 * the names are always handed to it, never to the system resolver. */
+	if ((t->dns || t->control) && (add_var(t, &n, "DEVKIT_ROUTE_DOMAINS=%s", t->cluster.domains)
+		|| add_var(t, &n, "DEVKIT_SEARCH=%s", cli_cluster_search(&t->cluster))
+		|| add_var(t, &n, "DEVKIT_NDOTS=%d", CLI_NDOTS)))
 		goto oom;
 	if (t->env_proxy && add_proxy_vars(t, &n) != 0)
 		goto oom;

@@ -68,9 +68,13 @@ static void ready_json(struct run_cli *t)
 
 	cli_json_object_begin(j, NULL);
 	cli_json_string(j, "event", "ready");
-	cli_json_string(j, "bastion", t->conn.bastion);
-	cli_json_uint(j, "tunnel", t->tunnel_id);
-	if (devkit_tunnel_describe(t->tunnel, &info) == 0 && info.ptr) {
+	/* With --control the tunnel is another process's: its ready line says
+	 * what this one would repeat. */
+	if (!t->control) {
+		cli_json_string(j, "bastion", t->conn.bastion);
+		cli_json_uint(j, "tunnel", t->tunnel_id);
+	}
+	if (t->tunnel && devkit_tunnel_describe(t->tunnel, &info) == 0 && info.ptr) {
 		const char *p = info.ptr, *end = info.ptr + info.size;
 
 		/* The library's "key=value" lines, passed through as they are. */
@@ -91,14 +95,21 @@ static void ready_json(struct run_cli *t)
 		cli_json_object_end(j);
 	}
 	devkit_buf_dispose(&info);
-	cli_json_string(j, "control", devkit_router_control_path(t->router));
+	cli_json_string(j, "control", run_control_path(t));
 	cli_json_string(j, "preload", t->preload);
-	if (t->dns) {
+	if (t->control) {
+		/* What the shim was told; the tunnel's own DNS answers. */
 		cli_json_object_begin(j, "dns");
-		cli_json_string(j, "cluster_dns", t->cluster_dns);
-		cli_json_string(j, "domains", t->domains);
-		cli_json_string(j, "search", t->search ? t->search : RUN_DEFAULT_SEARCH);
-		cli_json_int(j, "ndots", RUN_NDOTS);
+		cli_json_string(j, "domains", t->cluster.domains);
+		cli_json_string(j, "search", cli_cluster_search(&t->cluster));
+		cli_json_int(j, "ndots", CLI_NDOTS);
+		cli_json_object_end(j);
+	} else if (t->dns) {
+		cli_json_object_begin(j, "dns");
+		cli_json_string(j, "cluster_dns", t->cluster.cluster_dns);
+		cli_json_string(j, "domains", t->cluster.domains);
+		cli_json_string(j, "search", cli_cluster_search(&t->cluster));
+		cli_json_int(j, "ndots", CLI_NDOTS);
 		cli_json_string(j, "address", devkit_dns_address(t->dns));
 		cli_json_int(j, "port", devkit_dns_port(t->dns));
 		cli_json_object_end(j);
@@ -126,10 +137,14 @@ void run_report_ready(struct run_cli *t)
 		ready_json(t);
 		return;
 	}
-	run_say(t, "tunnel up: %s", t->conn.bastion);
+	if (t->control)
+		run_say(t, "using the running tunnel at %s; names under %s go to it", t->control,
+			t->cluster.domains);
+	else
+		run_say(t, "tunnel up: %s", t->conn.bastion);
 	if (t->dns)
-		run_say(t, "names under %s resolve through the cluster DNS %s", t->domains,
-			t->cluster_dns);
+		run_say(t, "names under %s resolve through the cluster DNS %s", t->cluster.domains,
+			t->cluster.cluster_dns);
 	if (t->cidrs)
 		run_say(t, "connects to %s go through the tunnel", t->cidrs);
 	if (t->proxy)

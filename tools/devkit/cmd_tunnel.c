@@ -4,8 +4,9 @@
  * local (-L) and remote (-R) forwards, until SIGINT/SIGTERM/SIGHUP.
  *
  * Life cycle: parse everything first (usage errors exit 2 before any network
- * traffic), open the tunnel, add every forward (any failure exits 1 with the
- * library's message), print "ready" with the real ports, then wait on the
+ * traffic), open the tunnel, add every forward, start the remote DNS and
+ * the router when asked (any failure exits 1 with the library's message),
+ * print "ready" with the real ports and the control socket, then wait on the
  * library's event fd and a signal self-pipe in one poll().
  */
 #include <errno.h>
@@ -50,6 +51,12 @@ static const char tunnel_help[] =
 	"                          other than loopback (others could use them)\n"
 	"  IPv6 addresses go in brackets: -L [::1]:8080:[fd00::5]:80\n"
 	"\n"
+	"Routing for `devkit run --control` (which then opens no tunnel of its own):\n"
+	CLI_CLUSTER_HELP
+	"      --control PATH      the control socket for `devkit run --control PATH`\n"
+	"                          (default: a new private path, reported when ready);\n"
+	"                          without --cluster-dns, routing is by CIDR only\n"
+	"\n"
 	"Output:\n"
 	"      --json              one JSON object per line on stdout, first\n"
 	"                          {\"event\":\"ready\",...} with every bound port\n"
@@ -67,10 +74,13 @@ static const char tunnel_help[] =
 	"\n"
 	"Example:\n"
 	"  devkit tunnel --bastion dev@bastion.example.com -D 1080 -L 5432:db:5432\n"
-	"  curl --socks5-hostname 127.0.0.1:1080 http://orders.default.svc.cluster.local/\n";
+	"  curl --socks5-hostname 127.0.0.1:1080 http://orders.default.svc.cluster.local/\n"
+	"  devkit tunnel --bastion dev@bastion --cluster-dns 10.96.0.10 --control /tmp/k.sock\n"
+	"  devkit run --control /tmp/k.sock -- curl http://orders.default.svc.cluster.local/\n";
 
 enum {
-	OPT_PROXY_USER = CLI_CONNECT_OPT_END,
+	OPT_PROXY_USER = CLI_CLUSTER_OPT_END,
+	OPT_CONTROL,
 	OPT_PROXY_PASSWORD_ENV,
 	OPT_ALLOW_NON_LOOPBACK,
 	OPT_JSON,
@@ -79,6 +89,8 @@ enum {
 
 static const struct option long_options[] = {
 	CLI_CONNECT_LONG_OPTIONS,
+	CLI_CLUSTER_LONG_OPTIONS,
+	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "socks", required_argument, NULL, 'D' },
 	{ "local", required_argument, NULL, 'L' },
 	{ "remote", required_argument, NULL, 'R' },
@@ -146,6 +158,11 @@ static int parse_args(struct tunnel_cli *t, int argc, char **argv)
 			rc = cli_set_once(&t->proxy_password_env, optarg, "tunnel", "--proxy-password-env");
 			break;
 		case OPT_ALLOW_NON_LOOPBACK: t->allow_non_loopback = 1; break;
+		case OPT_CONTROL:
+			if (!*optarg)
+				return cli_usage("tunnel", "--control needs a path for the control socket");
+			rc = cli_set_once(&t->control, optarg, "tunnel", "--control");
+			break;
 		case OPT_JSON: t->json = 1; break;
 		case OPT_STATS_INTERVAL:
 			if (cli_parse_seconds(optarg, &t->stats_interval_s, err, sizeof(err)) != 0)
@@ -160,7 +177,9 @@ static int parse_args(struct tunnel_cli *t, int argc, char **argv)
 		case '?':
 			return cli_getopt_error("tunnel", c, argv);
 		default:
-			rc = cli_connect_option(&t->conn, "tunnel", c, optarg);
+			rc = cli_cluster_option(&t->cluster, "tunnel", c, optarg);
+			if (rc == CLI_CONNECT_NOT_MINE)
+				rc = cli_connect_option(&t->conn, "tunnel", c, optarg);
 			if (rc == CLI_CONNECT_NOT_MINE)
 				return cli_getopt_error("tunnel", '?', argv);
 			break;
@@ -171,6 +190,8 @@ static int parse_args(struct tunnel_cli *t, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage("tunnel", "unexpected argument '%s'", argv[optind]);
 	if ((rc = cli_connect_check(&t->conn, "tunnel")) != 0)
+		return rc;
+	if ((rc = cli_cluster_finish(&t->cluster, "tunnel", 1)) != 0)
 		return rc;
 	if (!t->proxy_user != !t->proxy_password_env)
 		return cli_usage("tunnel", "--proxy-user and --proxy-password-env go together");
@@ -259,6 +280,20 @@ static int add_forwards(struct tunnel_cli *t)
 	return 0;
 }
 
+/* After the forwards, so a failure here names the only part that failed. */
+static int start_routing(struct tunnel_cli *t)
+{
+	const char *what;
+	int rc;
+
+	if (!t->cluster.cluster_dns && !t->control)
+		return 0;
+	rc = cli_cluster_start(&t->cluster, t->tunnel, t->control, &t->dns, &t->router, &what);
+	if (rc != 0)
+		report_error(t, what, rc);
+	return rc;
+}
+
 /* 1: the event means the tunnel is gone for good. */
 static int is_fatal(const devkit_event *ev)
 {
@@ -310,6 +345,11 @@ static size_t collect_early_events(struct tunnel_cli *t, devkit_event *early)
 	while (n < EARLY_MAX && devkit_ctx_poll(t->ctx, &ev, 0) == 1) {
 		if (ev.type == DEVKIT_EVENT_TUNNEL_STATE
 			&& (ev.state == DEVKIT_TUNNEL_CONNECTING || ev.state == DEVKIT_TUNNEL_UP))
+			continue;
+		/* The remote DNS's own forward to the cluster DNS: "ready" reports
+		 * the DNS as a whole. */
+		if (ev.type == DEVKIT_EVENT_FORWARD_READY && t->dns
+			&& !tunnel_find_forward(t, ev.forward_id))
 			continue;
 		early[n++] = ev;
 	}
@@ -394,12 +434,17 @@ static enum loop_end run_loop(struct tunnel_cli *t, int signal_fd)
 	}
 }
 
-/* Close in order (tunnel, then engine) and report what the close produced,
+/* Close in order (router, DNS, tunnel, then engine) and report what the close produced,
  * such as the final tunnel-state "closed". */
 static void shut_down(struct tunnel_cli *t, int report)
 {
 	devkit_event ev;
 
+	/* Both use the tunnel; the router uses the DNS. */
+	devkit_router_free(t->router);
+	t->router = NULL;
+	devkit_dns_free(t->dns);
+	t->dns = NULL;
 	if (t->tunnel) {
 		devkit_tunnel_free(t->tunnel);
 		t->tunnel = NULL;
@@ -428,6 +473,7 @@ int cmd_tunnel(int argc, char **argv)
 	rc = parse_args(&t, argc, argv);
 	if (rc != 0) {
 		free(t.forwards);
+		cli_cluster_free(&t.cluster);
 		return rc < 0 ? CLI_EXIT_OK : rc; /* -1: --help was printed */
 	}
 
@@ -437,7 +483,8 @@ int cmd_tunnel(int argc, char **argv)
 	 * block for the whole connect timeout and cannot be cancelled, so Ctrl-C
 	 * should end the process at once rather than wait. Nothing persists yet.
 	 */
-	if (start_engine(&t) != 0 || open_tunnel(&t) != 0 || add_forwards(&t) != 0)
+	if (start_engine(&t) != 0 || open_tunnel(&t) != 0 || add_forwards(&t) != 0
+		|| start_routing(&t) != 0)
 		goto out;
 
 	signal_fd = cli_signals_install();
@@ -479,5 +526,6 @@ out:
 	shut_down(&t, 0);
 	cli_json_free(&t.out);
 	free(t.forwards);
+	cli_cluster_free(&t.cluster);
 	return status;
 }

@@ -12,6 +12,7 @@
 
 #include <devkit.h>
 
+#include "cli_cluster.h"
 #include "cli_connect.h"
 #include "cli_json.h"
 #include "cli_util.h"
@@ -39,10 +40,16 @@ struct tunnel_cli {
 	double stats_interval_s;     /* 0: no stats */
 	struct tunnel_forward *forwards;
 	size_t n_forwards;
+	/* --cluster-dns and/or --control: a router (with the remote DNS) that
+	 * `devkit run --control` commands share. */
+	struct cli_cluster cluster;
+	const char *control;         /* NULL: the router's own private path */
 
 	/* run time */
 	devkit_ctx *ctx;
 	devkit_tunnel *tunnel;
+	devkit_dns *dns;
+	devkit_router *router;
 	uint64_t tunnel_id;
 	cli_json out;
 };

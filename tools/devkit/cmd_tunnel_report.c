@@ -156,6 +156,35 @@ static void describe_to_text(const char *key, size_t key_len, const char *value,
 		acc->len += (size_t)n;
 }
 
+/* The router's part of "ready": what `devkit run --control` needs. */
+static void json_routing(struct tunnel_cli *t)
+{
+	cli_json *j = &t->out;
+
+	cli_json_string(j, "control", devkit_router_control_path(t->router));
+	if (t->dns) {
+		cli_json_object_begin(j, "dns");
+		cli_json_string(j, "cluster_dns", t->cluster.cluster_dns);
+		cli_json_string(j, "domains", t->cluster.domains);
+		cli_json_string(j, "search", cli_cluster_search(&t->cluster));
+		cli_json_int(j, "ndots", CLI_NDOTS);
+		cli_json_string(j, "address", devkit_dns_address(t->dns));
+		cli_json_int(j, "port", devkit_dns_port(t->dns));
+		cli_json_object_end(j);
+	}
+}
+
+static int say_routing(struct tunnel_cli *t)
+{
+	const char *path = devkit_router_control_path(t->router);
+
+	if (t->dns && say("names under %s resolve through the cluster DNS %s",
+		t->cluster.domains, t->cluster.cluster_dns) != 0)
+		return -1;
+	return say("control %s: devkit run --control %s -- CMD routes CMD through this tunnel",
+		path, path);
+}
+
 int report_ready(struct tunnel_cli *t)
 {
 	devkit_buf info = DEVKIT_BUF_INIT;
@@ -178,6 +207,8 @@ int report_ready(struct tunnel_cli *t)
 		for (size_t i = 0; i < t->n_forwards; i++)
 			json_forward(j, &t->forwards[i]);
 		cli_json_array_end(j);
+		if (t->router)
+			json_routing(t);
 		cli_json_object_end(j);
 		rc = cli_json_write(j, stdout);
 	} else {
@@ -190,6 +221,8 @@ int report_ready(struct tunnel_cli *t)
 			acc.len ? ")" : "");
 		for (size_t i = 0; rc == 0 && i < t->n_forwards; i++)
 			rc = say("%s", describe_forward(&t->forwards[i], line, sizeof(line)));
+		if (rc == 0 && t->router)
+			rc = say_routing(t);
 		if (rc == 0)
 			rc = say("ready; Ctrl-C to close");
 	}
