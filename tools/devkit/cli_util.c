@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli_util.h"
+#include "cli_json.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -270,4 +271,26 @@ long long cli_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cli_report_error(struct cli_json *out, int json, FILE *json_to, const char *context, int rc)
+{
+	char why[1024];
+
+	cli_lib_error_text(rc, why, sizeof(why));
+	if (context)
+		cli_errorf("%s: %s", context, why);
+	else
+		cli_errorf("%s", why);
+	if (!json)
+		return;
+	char message[1200];
+	snprintf(message, sizeof(message), "%s%s%s", context ? context : "", context ? ": " : "", why);
+	cli_json_object_begin(out, NULL);
+	cli_json_string(out, "event", "error");
+	cli_json_int(out, "error_code", rc);
+	cli_json_string(out, "error", devkit_strerror(rc));
+	cli_json_string(out, "message", message);
+	cli_json_object_end(out);
+	(void)cli_json_write(out, json_to);
 }

@@ -79,6 +79,15 @@ const char *cli_format_hostport(char *buf, size_t size, const char *host, int po
  */
 int cli_secret_from_env(const char *var, const char **out, char *err, size_t errsize);
 
+struct cli_json;
+/*
+ * Report a failed library call the same way in every subcommand: one line on
+ * stderr ("devkit: CONTEXT: why"), and with `json` also an "error" event on
+ * `json_to`. Reads the library's last error first, before any other call
+ * replaces it. `context` may be NULL.
+ */
+void cli_report_error(struct cli_json *out, int json, FILE *json_to, const char *context, int rc);
+
 /* Monotonic clock in milliseconds, for timers that must survive clock changes. */
 long long cli_now_ms(void);
 

@@ -222,25 +222,5 @@ void run_report_exit(struct run_cli *t, int status, int code, int sig)
 
 void run_report_error(struct run_cli *t, const char *context, int rc)
 {
-	char why[1024];
-
-	/* First, before any other library call replaces the thread's last error. */
-	cli_lib_error_text(rc, why, sizeof(why));
-	if (context)
-		cli_errorf("%s: %s", context, why);
-	else
-		cli_errorf("%s", why);
-	if (t->json) {
-		char message[1200];
-
-		snprintf(message, sizeof(message), "%s%s%s", context ? context : "",
-			context ? ": " : "", why);
-		cli_json_object_begin(&t->out, NULL);
-		cli_json_string(&t->out, "event", "error");
-		cli_json_int(&t->out, "error_code", rc);
-		cli_json_string(&t->out, "error", devkit_strerror(rc));
-		cli_json_string(&t->out, "message", message);
-		cli_json_object_end(&t->out);
-		(void)cli_json_write(&t->out, stderr);
-	}
+	cli_report_error(&t->out, t->json, stderr, context, rc);
 }
