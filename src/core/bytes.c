@@ -77,6 +77,20 @@ void devkit__bytes_reset(devkit__bytes *b)
 	b->off = b->len = 0;
 }
 
+void devkit__bytes_give(devkit__bytes *b, devkit_buf *out)
+{
+	if (b->off > 0) {
+		memmove(b->data, b->data + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+	}
+	out->ptr = b->data;
+	out->size = b->len;
+	out->reserved = b->cap;
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
 void devkit__bytes_free(devkit__bytes *b)
 {
 	free(b->data);

@@ -29,5 +29,8 @@ int devkit__bytes_printf(devkit__bytes *b, const char *fmt, ...)
 void devkit__bytes_consume(devkit__bytes *b, size_t n);
 void devkit__bytes_reset(devkit__bytes *b);
 void devkit__bytes_free(devkit__bytes *b);
+/* Hand the bytes to the caller as a devkit_buf (released with devkit_buf_dispose). */
+struct devkit_buf;
+void devkit__bytes_give(devkit__bytes *b, struct devkit_buf *out);
 
 #endif

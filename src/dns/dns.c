@@ -461,8 +461,6 @@ int devkit_dns_resolve(devkit_dns *d, const char *name, int family, devkit_buf *
 			return rc;
 		}
 	}
-	out->ptr = b.data;
-	out->size = b.len;
-	out->reserved = b.cap;
+	devkit__bytes_give(&b, out);
 	return 0;
 }

@@ -425,8 +425,6 @@ int devkit_tunnel_describe(devkit_tunnel *t, devkit_buf *out)
 		devkit__bytes_free(&b);
 		return rc;
 	}
-	out->ptr = b.data;
-	out->size = b.len;
-	out->reserved = b.cap;
+	devkit__bytes_give(&b, out);
 	return 0;
 }
