@@ -294,3 +294,25 @@ void cli_report_error(struct cli_json *out, int json, FILE *json_to, const char 
 	cli_json_object_end(out);
 	(void)cli_json_write(out, json_to);
 }
+
+void cli_json_event_fields(struct cli_json *j, const devkit_event *ev)
+{
+	const char *state = devkit_tunnel_state_name(ev->state);
+
+	if (ev->type == DEVKIT_EVENT_TUNNEL_STATE)
+		cli_json_string(j, "state", state ? state : "unknown");
+	if (ev->type == DEVKIT_EVENT_EVENTS_DROPPED)
+		cli_json_int(j, "dropped", ev->attempt);
+	else if (ev->attempt)
+		cli_json_int(j, "attempt", ev->attempt);
+	if (ev->address[0] || ev->type == DEVKIT_EVENT_FORWARD_READY) {
+		cli_json_string(j, "address", ev->address);
+		cli_json_int(j, "port", ev->port);
+	}
+	if (ev->error) {
+		cli_json_int(j, "error_code", ev->error);
+		cli_json_string(j, "error", devkit_strerror(ev->error));
+	}
+	if (ev->message[0])
+		cli_json_string(j, "message", ev->message);
+}

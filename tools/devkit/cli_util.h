@@ -80,6 +80,12 @@ const char *cli_format_hostport(char *buf, size_t size, const char *host, int po
 int cli_secret_from_env(const char *var, const char **out, char *err, size_t errsize);
 
 struct cli_json;
+typedef struct devkit_event devkit_event;
+/* An event's fields after "event", "tunnel" and "forward", the same in every
+ * subcommand's JSON output: state, attempt or dropped, address and port,
+ * error, message. */
+void cli_json_event_fields(struct cli_json *j, const devkit_event *ev);
+
 /*
  * Report a failed library call the same way in every subcommand: one line on
  * stderr ("devkit: CONTEXT: why"), and with `json` also an "error" event on

@@ -162,22 +162,7 @@ static void event_json(struct run_cli *t, const devkit_event *ev)
 	cli_json_uint(j, "tunnel", ev->tunnel_id);
 	if (ev->forward_id)
 		cli_json_uint(j, "forward", ev->forward_id);
-	if (ev->type == DEVKIT_EVENT_TUNNEL_STATE)
-		cli_json_string(j, "state", or_unknown(devkit_tunnel_state_name(ev->state)));
-	if (ev->type == DEVKIT_EVENT_EVENTS_DROPPED)
-		cli_json_int(j, "dropped", ev->attempt);
-	else if (ev->attempt)
-		cli_json_int(j, "attempt", ev->attempt);
-	if (ev->address[0] || ev->type == DEVKIT_EVENT_FORWARD_READY) {
-		cli_json_string(j, "address", ev->address);
-		cli_json_int(j, "port", ev->port);
-	}
-	if (ev->error) {
-		cli_json_int(j, "error_code", ev->error);
-		cli_json_string(j, "error", devkit_strerror(ev->error));
-	}
-	if (ev->message[0])
-		cli_json_string(j, "message", ev->message);
+	cli_json_event_fields(j, ev);
 	cli_json_object_end(j);
 	(void)cli_json_write(j, stderr);
 }
