@@ -14,6 +14,12 @@
 #ifndef DEVKIT_RUN_TEST_H
 #define DEVKIT_RUN_TEST_H
 
+/* nftw() and FTW_DEPTH need the GNU/XSI feature macros before any system header. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <ftw.h>
+
 #include "../tunnel/tunnel_test.h"
 #include "cloud_fixture.h"
 #include "devkit/dns.h"
@@ -68,19 +74,25 @@ static inline void rt_engine_stop(rt_engine *e)
 	e->ctx = NULL;
 }
 
+static inline int rt_remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0; /* best effort: go on with the rest */
+}
+
 static inline void rt_teardown(void)
 {
 	rt_engine_stop(&rt_eng);
 	fx_cloud_stop(&rt_cloud);
 	if (rt_dir[0]) {
-		DIR *d = opendir(rt_dir);
-		struct dirent *de;
-		while (d && (de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.')
-				unlink(tt_fmt("%s/%s", rt_dir, de->d_name));
-		if (d)
-			closedir(d);
-		rmdir(rt_dir);
+		/* Recursive: a devkit run that a test killed leaves its private
+		 * control directory here (its TMPDIR is rt_dir). */
+		nftw(rt_dir, rt_remove_one, 16, FTW_DEPTH | FTW_PHYS);
 		rt_dir[0] = '\0';
 	}
 }

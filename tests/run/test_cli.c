@@ -12,7 +12,10 @@ static void cli_run(const char *const cmd[], fx_run_result *r)
 {
 	rt_need_cli_run();
 	/* Tell devkit where the shim of this build is. */
-	const char *env[] = { tt_fmt("DEVKIT_PRELOAD_LIB=%s", rt_preload_lib()), NULL };
+	/* TMPDIR: devkit run's private control directory goes under the test's
+	 * own directory, removed at teardown even when a test kills devkit. */
+	const char *env[] = { tt_fmt("DEVKIT_PRELOAD_LIB=%s", rt_preload_lib()),
+		tt_fmt("TMPDIR=%s", rt_dir), NULL };
 	rt_run(rt_cli_argv(cmd), env, 90000, r);
 }
 
