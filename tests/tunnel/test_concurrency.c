@@ -31,24 +31,14 @@ static void setup(void)
 	getrlimit(RLIMIT_NOFILE, &rl);
 	cr_assert_geq(rl.rlim_cur, 3 * NCONN, "environment: RLIMIT_NOFILE %llu is too low for %d connections",
 		(unsigned long long)rl.rlim_cur, NCONN);
-	cr_assert_eq(fx_sshd_start(&sshd, NULL), 0, "cannot start sshd");
-	ctx = tt_ctx_new();
-	devkit_tunnel_options o;
-	tt_opts(&o, &sshd);
-	tunnel = tt_open(ctx, &o);
+	tt_tunnel_up(&sshd, &ctx, &tunnel);
 	echo = fx_server_start(&(fx_server_options){ .mode = FX_SERVER_ECHO, .in_child_process = 1 });
 	cr_assert_not_null(echo);
 }
 
 static void teardown(void)
 {
-	devkit_tunnel_free(tunnel);
-	tunnel = NULL;
-	devkit_ctx_free(ctx);
-	ctx = NULL;
-	fx_server_stop(echo);
-	echo = NULL;
-	fx_sshd_stop(&sshd);
+	tt_tunnel_down(&sshd, &ctx, &tunnel, &echo);
 }
 
 TestSuite(concurrency, .init = setup, .fini = teardown, .timeout = 300);

@@ -27,11 +27,7 @@ static tt_http_server http;
 
 static void setup(void)
 {
-	cr_assert_eq(fx_sshd_start(&sshd, NULL), 0, "cannot start sshd");
-	ctx = tt_ctx_new();
-	devkit_tunnel_options o;
-	tt_opts(&o, &sshd);
-	tunnel = tt_open(ctx, &o);
+	tt_tunnel_up(&sshd, &ctx, &tunnel);
 	socks = tt_dynamic_forward(tunnel, NULL, NULL);
 	echo = fx_echo_start();
 	cr_assert_not_null(echo);

@@ -20,22 +20,12 @@ static fx_server *server;
 
 static void setup(void)
 {
-	cr_assert_eq(fx_sshd_start(&sshd, NULL), 0, "cannot start sshd");
-	ctx = tt_ctx_new();
-	devkit_tunnel_options o;
-	tt_opts(&o, &sshd);
-	tunnel = tt_open(ctx, &o);
+	tt_tunnel_up(&sshd, &ctx, &tunnel);
 }
 
 static void teardown(void)
 {
-	devkit_tunnel_free(tunnel);
-	tunnel = NULL;
-	devkit_ctx_free(ctx);
-	ctx = NULL;
-	fx_server_stop(server);
-	server = NULL;
-	fx_sshd_stop(&sshd);
+	tt_tunnel_down(&sshd, &ctx, &tunnel, &server);
 }
 
 TestSuite(flow_control, .init = setup, .fini = teardown, .timeout = 180);

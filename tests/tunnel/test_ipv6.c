@@ -40,13 +40,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	devkit_tunnel_free(tunnel);
-	tunnel = NULL;
-	devkit_ctx_free(ctx);
-	ctx = NULL;
-	fx_server_stop(echo);
-	echo = NULL;
-	fx_sshd_stop(&sshd);
+	tt_tunnel_down(&sshd, &ctx, &tunnel, &echo);
 }
 
 TestSuite(ipv6, .init = setup, .fini = teardown, .timeout = 60);

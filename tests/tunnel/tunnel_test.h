@@ -188,6 +188,30 @@ static inline int tt_open_fail(devkit_ctx *ctx, const devkit_tunnel_options *o, 
 	return rc;
 }
 
+/* The usual suite fixture: a real sshd and a tunnel to it on a fresh context. */
+static inline void tt_tunnel_up(fx_sshd *sshd, devkit_ctx **ctx, devkit_tunnel **tunnel)
+{
+	cr_assert_eq(fx_sshd_start(sshd, NULL), 0, "cannot start sshd");
+	*ctx = tt_ctx_new();
+	devkit_tunnel_options o;
+	tt_opts(&o, sshd);
+	*tunnel = tt_open(*ctx, &o);
+}
+
+/* Its teardown, also after a failed test: tunnel, context, the far-side
+ * server (may be NULL), sshd. */
+static inline void tt_tunnel_down(fx_sshd *sshd, devkit_ctx **ctx, devkit_tunnel **tunnel,
+	fx_server **server)
+{
+	devkit_tunnel_free(*tunnel);
+	*tunnel = NULL;
+	devkit_ctx_free(*ctx);
+	*ctx = NULL;
+	fx_server_stop(*server);
+	*server = NULL;
+	fx_sshd_stop(sshd);
+}
+
 static inline devkit_forward *tt_add_forward(devkit_tunnel *t, const devkit_forward_options *fo)
 {
 	devkit_forward *f = NULL;
