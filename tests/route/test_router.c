@@ -94,6 +94,20 @@ static void connect_to(int fd, int port)
 	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0, "redirect port: %s", strerror(errno));
 }
 
+/* The shim's part for one connection: bind, announce with `verb` (ROUTE or
+ * OPEN) as going to 127.0.0.1:dst_port, connect to the redirect port. */
+static int routed_socket(const char *verb, int dst_port)
+{
+	int src;
+	int fd = bound_socket(&src);
+	char answer[256];
+	ask(tt_fmt("%s %d 127.0.0.1 %d\n", verb, src, dst_port), answer, sizeof(answer));
+	int port = 0;
+	cr_assert_eq(sscanf(answer, "OK %d", &port), 1, "answer: %s", answer);
+	connect_to(fd, port);
+	return fd;
+}
+
 Test(router, control_socket_is_private)
 {
 	struct stat st;
@@ -103,13 +117,7 @@ Test(router, control_socket_is_private)
 
 Test(router, announced_connection_reaches_its_destination_through_the_tunnel)
 {
-	int src;
-	int fd = bound_socket(&src);
-	char answer[256];
-	ask(tt_fmt("ROUTE %d 127.0.0.1 %d\n", src, fx_server_port(echo)), answer, sizeof(answer));
-	int port = 0;
-	cr_assert_eq(sscanf(answer, "OK %d", &port), 1, "answer: %s", answer);
-	connect_to(fd, port);
+	int fd = routed_socket("ROUTE", fx_server_port(echo));
 	tt_echo_string(fd, "routed through the bastion");
 	close(fd);
 	devkit_router_stats st = DEVKIT_ROUTER_STATS_INIT;
@@ -119,13 +127,7 @@ Test(router, announced_connection_reaches_its_destination_through_the_tunnel)
 
 Test(router, open_waits_for_the_channel_then_the_connect_uses_it)
 {
-	int src;
-	int fd = bound_socket(&src);
-	char answer[256];
-	ask(tt_fmt("OPEN %d 127.0.0.1 %d\n", src, fx_server_port(echo)), answer, sizeof(answer));
-	int port = 0;
-	cr_assert_eq(sscanf(answer, "OK %d", &port), 1, "answer: %s", answer);
-	connect_to(fd, port);
+	int fd = routed_socket("OPEN", fx_server_port(echo));
 	tt_echo_string(fd, "a channel opened before the connect");
 	close(fd);
 }
@@ -145,13 +147,7 @@ Test(router, open_to_a_refused_port_is_refused)
 Test(router, routed_connection_to_a_refused_port_is_reset)
 {
 	fx_server *refused = fx_refused_start();
-	int src;
-	int fd = bound_socket(&src);
-	char answer[256];
-	ask(tt_fmt("ROUTE %d 127.0.0.1 %d\n", src, fx_server_port(refused)), answer, sizeof(answer));
-	int port = 0;
-	cr_assert_eq(sscanf(answer, "OK %d", &port), 1, "answer: %s", answer);
-	connect_to(fd, port);
+	int fd = routed_socket("ROUTE", fx_server_port(refused));
 	char c;
 	ssize_t n = read(fd, &c, 1);
 	cr_assert_eq(n, -1, "read %zd bytes from a refused destination", n);
@@ -188,12 +184,7 @@ Test(router, malformed_requests_get_an_error_and_the_router_keeps_working)
 	}
 	ask("RESOLVE orders.default.svc.cluster.local 4\n", answer, sizeof(answer));
 	cr_assert(strncmp(answer, "ERROR ", 6) == 0, "no resolver configured, got: %s", answer);
-	int src;
-	int fd = bound_socket(&src);
-	ask(tt_fmt("ROUTE %d 127.0.0.1 %d\n", src, fx_server_port(echo)), answer, sizeof(answer));
-	int port;
-	cr_assert_eq(sscanf(answer, "OK %d", &port), 1);
-	connect_to(fd, port);
+	int fd = routed_socket("ROUTE", fx_server_port(echo));
 	tt_echo_string(fd, "still working");
 	close(fd);
 }
