@@ -82,6 +82,10 @@ enum dk_resolve_result {
 enum dk_resolve_result dk_resolve(const char *node, int family, int v4mapped,
 	struct dk_addr *out, size_t *n, char *canon, size_t canon_len);
 
+/* The libc function `name` that we interpose, looked up once into *slot
+ * (a benign race: every thread stores the same pointer). NULL if missing. */
+void *dk_real_sym(void **slot, const char *name);
+
 /* The real connect(), for the control client and the connect() interposer. */
 int dk_real_connect(int fd, const struct sockaddr *sa, socklen_t len);
 

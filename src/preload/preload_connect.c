@@ -29,18 +29,23 @@
 
 typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
 
+void *dk_real_sym(void **slot, const char *name)
+{
+	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (!f) {
+		f = dlsym(RTLD_NEXT, name);
+		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+	}
+	return f;
+}
+
 int dk_real_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	/* A benign race: every thread stores the same pointer. */
-	static connect_fn real;
-	connect_fn f = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+	static void *real;
+	connect_fn f = (connect_fn)dk_real_sym(&real, "connect");
 	if (!f) {
-		f = (connect_fn)dlsym(RTLD_NEXT, "connect");
-		if (!f) {
-			errno = ENOSYS;
-			return -1;
-		}
-		__atomic_store_n(&real, f, __ATOMIC_RELEASE);
+		errno = ENOSYS;
+		return -1;
 	}
 	return f(fd, sa, len);
 }

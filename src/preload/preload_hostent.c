@@ -21,15 +21,6 @@ typedef int (*byname_r_fn)(const char *, struct hostent *, char *, size_t,
 typedef struct hostent *(*byname2_fn)(const char *, int);
 typedef struct hostent *(*byname_fn)(const char *);
 
-static void *real_sym(void **slot, const char *name)
-{
-	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	if (!f) {
-		f = dlsym(RTLD_NEXT, name);
-		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
-	}
-	return f;
-}
 
 /* Lay the answer out in buf: pointer array first (aligned), then addresses,
  * then the name. Returns 0 or ERANGE. */
@@ -109,7 +100,7 @@ DK_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, ch
 	if (ours(name, af, ret, buf, buflen, result, h_errnop, &rc))
 		return rc;
 	static void *slot;
-	byname2_r_fn f = (byname2_r_fn)real_sym(&slot, "gethostbyname2_r");
+	byname2_r_fn f = (byname2_r_fn)dk_real_sym(&slot, "gethostbyname2_r");
 	return f ? f(name, af, ret, buf, buflen, result, h_errnop) : ENOSYS;
 }
 
@@ -120,7 +111,7 @@ DK_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, 
 	if (ours(name, AF_INET, ret, buf, buflen, result, h_errnop, &rc))
 		return rc;
 	static void *slot;
-	byname_r_fn f = (byname_r_fn)real_sym(&slot, "gethostbyname_r");
+	byname_r_fn f = (byname_r_fn)dk_real_sym(&slot, "gethostbyname_r");
 	return f ? f(name, ret, buf, buflen, result, h_errnop) : ENOSYS;
 }
 
@@ -136,7 +127,7 @@ DK_EXPORT struct hostent *gethostbyname2(const char *name, int af)
 		return result;
 	}
 	static void *slot;
-	byname2_fn f = (byname2_fn)real_sym(&slot, "gethostbyname2");
+	byname2_fn f = (byname2_fn)dk_real_sym(&slot, "gethostbyname2");
 	return f ? f(name, af) : NULL;
 }
 
@@ -149,6 +140,6 @@ DK_EXPORT struct hostent *gethostbyname(const char *name)
 		return result;
 	}
 	static void *slot;
-	byname_fn f = (byname_fn)real_sym(&slot, "gethostbyname");
+	byname_fn f = (byname_fn)dk_real_sym(&slot, "gethostbyname");
 	return f ? f(name) : NULL;
 }

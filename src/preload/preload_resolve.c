@@ -168,28 +168,19 @@ typedef int (*getaddrinfo_fn)(const char *, const char *, const struct addrinfo 
 	struct addrinfo **);
 typedef void (*freeaddrinfo_fn)(struct addrinfo *);
 
-static void *real_sym(void **slot, const char *name)
-{
-	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	if (!f) {
-		f = dlsym(RTLD_NEXT, name);
-		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
-	}
-	return f;
-}
 
 static int real_getaddrinfo(const char *node, const char *service,
 	const struct addrinfo *hints, struct addrinfo **res)
 {
 	static void *slot;
-	getaddrinfo_fn f = (getaddrinfo_fn)real_sym(&slot, "getaddrinfo");
+	getaddrinfo_fn f = (getaddrinfo_fn)dk_real_sym(&slot, "getaddrinfo");
 	return f ? f(node, service, hints, res) : EAI_SYSTEM;
 }
 
 static void real_freeaddrinfo(struct addrinfo *ai)
 {
 	static void *slot;
-	freeaddrinfo_fn f = (freeaddrinfo_fn)real_sym(&slot, "freeaddrinfo");
+	freeaddrinfo_fn f = (freeaddrinfo_fn)dk_real_sym(&slot, "freeaddrinfo");
 	if (f)
 		f(ai);
 }
