@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli_cluster.h"
+#include "cli_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -102,4 +103,19 @@ int cli_cluster_start(const struct cli_cluster *c, devkit_tunnel *tunnel, const 
 	if (rc != 0)
 		*router = NULL;
 	return rc;
+}
+
+void cli_cluster_json(struct cli_json *j, const struct cli_cluster *c, devkit_dns *dns)
+{
+	cli_json_object_begin(j, "dns");
+	if (dns)
+		cli_json_string(j, "cluster_dns", c->cluster_dns);
+	cli_json_string(j, "domains", c->domains);
+	cli_json_string(j, "search", cli_cluster_search(c));
+	cli_json_int(j, "ndots", CLI_NDOTS);
+	if (dns) {
+		cli_json_string(j, "address", devkit_dns_address(dns));
+		cli_json_int(j, "port", devkit_dns_port(dns));
+	}
+	cli_json_object_end(j);
 }

@@ -89,4 +89,12 @@ int cli_list_append(char **list, const char *item);
 int cli_cluster_start(const struct cli_cluster *c, devkit_tunnel *tunnel, const char *control_path,
 	devkit_dns **dns, devkit_router **router, const char **what);
 
+struct cli_json;
+/*
+ * The "dns" object of a ready event: what the shim is told (domains, search,
+ * ndots) and, when this process runs the resolver (`dns` non-NULL), where it
+ * is and which cluster DNS it asks.
+ */
+void cli_cluster_json(struct cli_json *j, const struct cli_cluster *c, devkit_dns *dns);
+
 #endif

@@ -97,23 +97,9 @@ static void ready_json(struct run_cli *t)
 	devkit_buf_dispose(&info);
 	cli_json_string(j, "control", run_control_path(t));
 	cli_json_string(j, "preload", t->preload);
-	if (t->control) {
-		/* What the shim was told; the tunnel's own DNS answers. */
-		cli_json_object_begin(j, "dns");
-		cli_json_string(j, "domains", t->cluster.domains);
-		cli_json_string(j, "search", cli_cluster_search(&t->cluster));
-		cli_json_int(j, "ndots", CLI_NDOTS);
-		cli_json_object_end(j);
-	} else if (t->dns) {
-		cli_json_object_begin(j, "dns");
-		cli_json_string(j, "cluster_dns", t->cluster.cluster_dns);
-		cli_json_string(j, "domains", t->cluster.domains);
-		cli_json_string(j, "search", cli_cluster_search(&t->cluster));
-		cli_json_int(j, "ndots", CLI_NDOTS);
-		cli_json_string(j, "address", devkit_dns_address(t->dns));
-		cli_json_int(j, "port", devkit_dns_port(t->dns));
-		cli_json_object_end(j);
-	}
+	/* With --control: what the shim was told; the tunnel's own DNS answers. */
+	if (t->control || t->dns)
+		cli_cluster_json(j, &t->cluster, t->control ? NULL : t->dns);
 	cli_json_string(j, "routes", t->cidrs ? t->cidrs : "");
 	if (t->proxy) {
 		cli_json_object_begin(j, "proxy");

@@ -162,16 +162,8 @@ static void json_routing(struct tunnel_cli *t)
 	cli_json *j = &t->out;
 
 	cli_json_string(j, "control", devkit_router_control_path(t->router));
-	if (t->dns) {
-		cli_json_object_begin(j, "dns");
-		cli_json_string(j, "cluster_dns", t->cluster.cluster_dns);
-		cli_json_string(j, "domains", t->cluster.domains);
-		cli_json_string(j, "search", cli_cluster_search(&t->cluster));
-		cli_json_int(j, "ndots", CLI_NDOTS);
-		cli_json_string(j, "address", devkit_dns_address(t->dns));
-		cli_json_int(j, "port", devkit_dns_port(t->dns));
-		cli_json_object_end(j);
-	}
+	if (t->dns)
+		cli_cluster_json(j, &t->cluster, t->dns);
 }
 
 static int say_routing(struct tunnel_cli *t)
