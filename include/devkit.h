@@ -8,5 +8,6 @@
 #include "devkit/tunnel.h"
 #include "devkit/dns.h"
 #include "devkit/route.h"
+#include "devkit/registry.h"
 
 #endif

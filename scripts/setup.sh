@@ -23,10 +23,12 @@ PACKAGES=(
 	libssh2-1-dev libssl-dev libuv1-dev            # transport, crypto, loop
 	libc-ares-dev libcurl4-openssl-dev             # DNS, HTTP
 	libyaml-dev libjansson-dev libwebsockets-dev   # config, JSON, k8s streams
+	libzookeeper-st-dev                            # the Dubbo registry's client, on our loop
 	libcriterion-dev                               # C tests
 	openssh-server openssh-client                  # the bastion fixture and the peer we compare with
 	socat dnsmasq-base iproute2 nftables           # the namespaced "cloud" fixture
 	curl netcat-openbsd procps passwd              # clients and process tools in tests
+	zookeeper etcd-server etcd-client python3-kazoo   # real registries and their consumers
 	proxychains4                                   # what users have today, compared with in tests/run
 	swig python3-dev python3-pip python3-venv maven   # bindings
 )

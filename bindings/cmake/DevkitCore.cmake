@@ -12,7 +12,9 @@ include_guard(GLOBAL)
 include(ExternalProject)
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
-pkg_check_modules(DEVKIT_DEPS REQUIRED IMPORTED_TARGET libuv libssh2 libcares libcrypto)
+pkg_check_modules(DEVKIT_DEPS REQUIRED IMPORTED_TARGET libuv libssh2 libcares libcrypto libcurl
+  jansson)
+find_library(ZOOKEEPER_ST_LIBRARY zookeeper_st REQUIRED)
 
 get_filename_component(DEVKIT_ROOT "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
 set(DEVKIT_INCLUDE_DIR "${DEVKIT_ROOT}/include")
@@ -39,5 +41,5 @@ target_include_directories(devkit_core INTERFACE "${DEVKIT_INCLUDE_DIR}")
 # --exclude-libs: libdevkit's symbols stay inside the module that links it, so
 # it cannot clash with another libdevkit loaded into the same process.
 target_link_libraries(devkit_core INTERFACE "${_devkit_core_lib}" PkgConfig::DEVKIT_DEPS
-  Threads::Threads "-Wl,--exclude-libs,ALL")
+  ${ZOOKEEPER_ST_LIBRARY} Threads::Threads "-Wl,--exclude-libs,ALL")
 add_library(devkit::core ALIAS devkit_core)

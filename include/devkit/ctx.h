@@ -32,7 +32,10 @@ typedef enum devkit_event_type {
 	DEVKIT_EVENT_FORWARD_READY = 2,  /* a forward listens: address/port say where */
 	DEVKIT_EVENT_FORWARD_FAILED = 3, /* a forward could not be (re)established */
 	DEVKIT_EVENT_EVENTS_DROPPED = 4, /* the queue was full; count in `attempt` */
-	DEVKIT_EVENT_LOG = 5             /* a log line (with log_events): level in `state` */
+	DEVKIT_EVENT_LOG = 5,            /* a log line (with log_events): level in `state` */
+	DEVKIT_EVENT_REGISTRATION_STATE = 6 /* state: a devkit_registration_state (registry.h);
+	                                     * object_id: the registration; address/port: what
+	                                     * is advertised; error/message: why */
 } devkit_event_type;
 
 typedef enum devkit_tunnel_state {
@@ -54,6 +57,7 @@ typedef struct devkit_event {
 	int attempt;          /* RECONNECTING: attempt number; EVENTS_DROPPED: count */
 	char address[128];    /* FORWARD_READY: the bound address */
 	char message[384];    /* human-readable; never contains secrets */
+	uint64_t object_id;   /* the registration (later: replica, capture) the event is about */
 } devkit_event;
 
 /**

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "http.h"
 #include "resolve.h"
 
 const char *devkit_version(int *major, int *minor, int *patch)
@@ -140,6 +141,7 @@ static void shutdown_loop(devkit_ctx *ctx)
 		c->shutdown(c);
 	}
 	devkit__resolver_free(ctx);
+	devkit__http_shutdown(ctx);
 	uv_close((uv_handle_t *)&ctx->wakeup, NULL);
 }
 
@@ -414,6 +416,7 @@ const char *devkit_event_type_name(int type)
 	case DEVKIT_EVENT_FORWARD_FAILED: return "forward-failed";
 	case DEVKIT_EVENT_EVENTS_DROPPED: return "events-dropped";
 	case DEVKIT_EVENT_LOG: return "log";
+	case DEVKIT_EVENT_REGISTRATION_STATE: return "registration-state";
 	default: return "none";
 	}
 }

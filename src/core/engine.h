@@ -55,6 +55,7 @@ struct devkit_ctx {
 	int log_level;           /* changed from any thread: atomics */
 	devkit__closeable tracked; /* sentinel of the list of live tunnels */
 	void *resolver;          /* devkit__resolver, created on first use */
+	void *http;              /* libcurl multi on the loop (http.c), created on first use */
 	uint64_t next_id;        /* ids for tunnels and forwards (loop thread only) */
 };
 

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * HTTP(S) requests on the engine loop: libcurl's multi-socket interface
+ * driven by uv_poll and one uv_timer (the pattern of curl's multi-uv example).
+ * Registries (Nacos, Eureka, Consul, etcd) and the Kubernetes client use it.
+ *
+ * One multi handle per engine, made on first use. Every function here runs on
+ * the I/O thread. A request's callback runs exactly once, never before
+ * devkit__http_start() returns, unless the request is cancelled first.
+ */
+#ifndef DEVKIT_CORE_HTTP_H
+#define DEVKIT_CORE_HTTP_H
+
+#include <stddef.h>
+
+#include "engine.h"
+
+typedef struct devkit__http_xfer devkit__http_xfer;
+
+typedef struct devkit__http_request {
+	const char *method;           /* "GET" when NULL */
+	const char *url;
+	const char *const *headers;   /* "Name: value", NULL-terminated; may be NULL */
+	const char *body;             /* copied; NULL: no body */
+	size_t body_len;
+	unsigned int timeout_ms;      /* whole request; 0: 10 s */
+	const char *connect_to;       /* "host:port": connect there instead of the URL's
+	                               * host (TLS still checks the URL's name) */
+	const char *ca_file;          /* NULL: the system's CAs */
+	int insecure;                 /* skip TLS verification */
+	const char *username;         /* HTTP Basic; never logged */
+	const char *password;
+} devkit__http_request;
+
+typedef struct devkit__http_response {
+	int rc;                /* 0: an HTTP answer arrived (any status); < 0: DEVKIT_E* */
+	long status;           /* HTTP status, 0 if none */
+	const char *body;      /* NUL-terminated, valid during the callback */
+	size_t body_len;
+	const char *error;     /* rc < 0: what failed ("connection refused") */
+	long retry_after_s;    /* Retry-After in seconds, -1 if absent */
+} devkit__http_response;
+
+typedef void (*devkit__http_cb)(void *data, const devkit__http_response *res);
+
+/* Start a request. Returns the transfer, or NULL with the thread's last error set. */
+devkit__http_xfer *devkit__http_start(devkit_ctx *ctx, const devkit__http_request *req,
+	devkit__http_cb cb, void *data);
+
+/* Abandon a transfer: its callback will not run. Accepts NULL. */
+void devkit__http_cancel(devkit__http_xfer *x);
+
+/* "GET http://h:p/path": method and URL without query or credentials, for
+ * messages (a query may hold a token). */
+void devkit__http_describe(const devkit__http_request *req, char *out, size_t cap);
+
+/* The engine is stopping: close the multi handle once no transfer is left. */
+void devkit__http_shutdown(devkit_ctx *ctx);
+
+#endif

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "reg_http.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+
+int devkit__reg_http_status_rc(long status)
+{
+	if (status >= 200 && status < 300)
+		return 0;
+	switch (status) {
+	case 400:
+	case 405:
+	case 415:
+	case 422:
+		return DEVKIT_EINVAL;
+	case 401:
+		return DEVKIT_EAUTH;
+	case 403:
+		return DEVKIT_EFORBIDDEN;
+	case 404:
+	case 410:
+		return DEVKIT_ENOTFOUND;
+	case 408:
+		return DEVKIT_ETIMEOUT;
+	default:
+		return DEVKIT_EIO; /* 5xx, 429 and the unexpected: try again later */
+	}
+}
+
+static void on_answer(void *data, const devkit__http_response *res)
+{
+	devkit__reg_http *h = data;
+	h->xfer = NULL;
+	char message[512];
+	int rc;
+	if (res->rc < 0) {
+		rc = res->rc;
+		snprintf(message, sizeof(message), "%s: %s", h->what, res->error);
+	} else {
+		rc = devkit__reg_http_status_rc(res->status);
+		/* The first line of an error body is usually the registry's reason. */
+		size_t n = strcspn(res->body, "\r\n");
+		snprintf(message, sizeof(message), "%s: HTTP %ld%s%.*s", h->what, res->status,
+			n ? ": " : "", (int)(n > 200 ? 200 : n), res->body);
+	}
+	h->cb(h->r, rc, res->status, res->body, message);
+}
+
+int devkit__reg_http_send(devkit__reg_http *h, devkit__reg *r, const char *method,
+	const char *path_query, const char *const *headers, const char *body, devkit__reg_http_cb cb)
+{
+	char url[2048];
+	devkit__reg_base_url(r, url, sizeof(url));
+	size_t used = strlen(url);
+	snprintf(url + used, sizeof(url) - used, "%s", path_query);
+	devkit__http_request req = {
+		.method = method,
+		.url = url,
+		.headers = headers,
+		.body = body,
+		.body_len = body ? strlen(body) : 0,
+		.timeout_ms = r->timeout_ms,
+		.connect_to = r->connect_to,
+		.ca_file = r->ca_file,
+		.insecure = r->insecure,
+		.username = h->basic_auth ? r->username : NULL,
+		.password = h->basic_auth ? r->password : NULL,
+	};
+	h->r = r;
+	h->cb = cb;
+	devkit__http_describe(&req, h->what, sizeof(h->what));
+	h->xfer = devkit__http_start(r->ctx, &req, on_answer, h);
+	if (!h->xfer) {
+		const devkit_error *e = devkit_error_last();
+		return e ? e->code : DEVKIT_ERROR;
+	}
+	return 0;
+}
+
+void devkit__reg_http_cancel(devkit__reg_http *h)
+{
+	devkit__http_cancel(h->xfer);
+	h->xfer = NULL;
+}
