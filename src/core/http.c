@@ -115,14 +115,23 @@ static void finish(devkit__http_xfer *x, CURLcode code)
 	}
 	if (devkit__bytes_append(&x->response, "", 1) == 0)
 		x->response.len--; /* NUL-terminate without counting it */
-	res.body = x->response.data ? x->response.data : "";
-	res.body_len = x->response.len;
+	/* The callback may start new transfers: finish this one first, keeping
+	 * the body and the error text it will read. */
+	devkit__bytes body = x->response;
+	memset(&x->response, 0, sizeof(x->response));
+	char error[CURL_ERROR_SIZE];
+	if (res.error) {
+		snprintf(error, sizeof(error), "%s", res.error);
+		res.error = error;
+	}
+	res.body = body.data ? body.data : "";
+	res.body_len = body.len;
 	devkit__http_cb cb = x->cb;
 	void *data = x->data;
 	x->cb = NULL;
-	/* The callback may start new transfers; this one is finished first. */
 	devkit__http_cancel(x);
 	cb(data, &res);
+	devkit__bytes_free(&body);
 }
 
 static void check_done(http_multi *m)

@@ -45,6 +45,15 @@ static void on_answer(void *data, const devkit__http_response *res)
 		size_t n = strcspn(res->body, "\r\n");
 		snprintf(message, sizeof(message), "%s: HTTP %ld%s%.*s", h->what, res->status,
 			n ? ": " : "", (int)(n > 200 ? 200 : n), res->body);
+		/* Not found while registering: the URL does not point at this kind of
+		 * registry, or the server no longer has the API; retrying will not help. */
+		if (rc == DEVKIT_ENOTFOUND && h->r->op == DEVKIT__REG_OP_REGISTER) {
+			rc = DEVKIT_EINVAL;
+			size_t used = strlen(message);
+			snprintf(message + used, sizeof(message) - used,
+				" (is %s a %s server, with the right path?)", h->r->registry_text,
+				h->r->backend->name);
+		}
 	}
 	h->cb(h->r, rc, res->status, res->body, message);
 }

@@ -460,9 +460,10 @@ static int setup(devkit__reg *r, const devkit_registration_options *o)
 		return rc;
 	r->backend = find_backend(url.scheme);
 	if (!r->backend) {
-		devkit__reg_url_dispose(&url);
-		return devkit__error_set(DEVKIT_EINVAL, "registry URL scheme \"%s\" is not one of "
+		rc = devkit__error_set(DEVKIT_EINVAL, "registry URL scheme \"%s\" is not one of "
 			"nacos, eureka, consul, zookeeper, etcd (with +https for HTTPS)", url.scheme);
+		devkit__reg_url_dispose(&url);
+		return rc;
 	}
 	r->https = url.https;
 	if (r->https && strcmp(r->backend->name, "zookeeper") == 0) {

@@ -106,11 +106,12 @@ int devkit__reg_url_parse(const char *text, devkit__reg_url *out)
 		return devkit__error_set(DEVKIT_EINVAL, "registry URL \"%s\" has no host", text);
 	}
 	if (memchr(auth, '@', alen)) {
-		devkit__reg_url_dispose(out);
 		/* Do not echo the URL: the part before '@' is a secret. */
-		return devkit__error_set(DEVKIT_EINVAL, "registry URL of scheme %s holds credentials "
+		int rc = devkit__error_set(DEVKIT_EINVAL, "registry URL of scheme %s holds credentials "
 			"(user@host): pass them as username/password or token instead, so they are never "
 			"logged", out->scheme);
+		devkit__reg_url_dispose(out);
+		return rc;
 	}
 	out->authority = strndup(auth, alen);
 	const char *rest = auth + alen;
