@@ -4,7 +4,8 @@
 # The whole test run, as CI does it (.ci/run) and as the README tells you to:
 #
 #   1. scripts/setup.sh                         dependencies (skip: --no-setup)
-#   2. scripts/build.sh, ctest on build/        every test
+#   2. scripts/build.sh + build_fixtures.sh,    every test
+#      ctest on build/
 #   3. --asan build, ctest                      every test under ASan+UBSan+LSan
 #   4. --tsan build, ctest -L core              the engine tests under TSan
 #      bench/run.sh --smoke                    the benchmark still runs (not a timing)
@@ -75,7 +76,7 @@ skip_stage() {
 }
 
 stage_setup() { scripts/setup.sh; }
-stage_build() { scripts/build.sh; }
+stage_build() { scripts/build.sh && scripts/build_fixtures.sh; }
 stage_build_asan() { scripts/build.sh --asan; }
 stage_build_tsan() { scripts/build.sh --tsan; }
 

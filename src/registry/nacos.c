@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Nacos, through its HTTP open API (v1 by default, v2 with ?api=v2):
- *   login     POST   /nacos/v1/auth/login               -> accessToken (when username is set)
+ * Nacos, through its HTTP open API (v1 by default; ?api=v2 or ?api=v3):
+ *   login     POST   /nacos/v1/auth/login (v3: /nacos/v3/auth/user/login) -> accessToken
  *   register  POST   /nacos/{v1,v2}/ns/instance         ephemeral instance
  *   beat      PUT    /nacos/{v1,v2}/ns/instance/beat    code 20404: the server forgot us
  *   remove    DELETE /nacos/{v1,v2}/ns/instance
- * Nacos 1.x/2.x serve both; Nacos 3.x removed these client HTTP endpoints
- * (clients speak gRPC there) — see docs/registry.md.
+ * Nacos 3.x's client HTTP API (api=v3) registers and beats with
+ *   POST /nacos/v3/client/ns/instance (heartBeat=true to beat; code 21003:
+ *   forgotten) and removes with DELETE on the same path.
+ * Nacos 1.x/2.x serve v1 and v2; 3.x serves them only while its client
+ * compatibility switch is on (docs/registry.md).
  *
  * URL query: namespace (namespaceId, default public), group (DEFAULT_GROUP),
- * cluster (DEFAULT), api (v1|v2), weight (1.0).
+ * cluster (DEFAULT), api (v1|v2|v3), weight (1.0).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -60,12 +63,15 @@ static char *metadata_json(devkit__reg *r)
 }
 
 /* serviceName, groupName, namespaceId, ip, port, clusterName: every call names the instance so. */
-static int instance_params(devkit__reg *r, devkit__bytes *b)
+static int instance_params(devkit__reg *r, devkit__bytes *b, devkit__reg_op op)
 {
 	nacos *n = nacos_of(r);
-	char port[16];
+	char port[16], grouped[600];
 	snprintf(port, sizeof(port), "%d", r->port);
-	if (devkit__url_param(b, "serviceName", r->service) ||
+	/* The v2 beat does not combine groupName itself: it wants GROUP@@name. */
+	snprintf(grouped, sizeof(grouped), "%s@@%s", n->group, r->service);
+	int v2_beat = op == DEVKIT__REG_OP_HEARTBEAT && strcmp(n->api, "v2") == 0;
+	if (devkit__url_param(b, "serviceName", v2_beat ? grouped : r->service) ||
 		devkit__url_param(b, "groupName", n->group) ||
 		devkit__url_param(b, "namespaceId", n->namespace_id) ||
 		devkit__url_param(b, "ip", r->address) || devkit__url_param(b, "port", port) ||
@@ -99,7 +105,7 @@ static void on_done(devkit__reg *r, int rc, long status, const char *body, const
 	nacos *n = nacos_of(r);
 	if (rc == 0) {
 		int code = body_code(body);
-		if (code == 20404) {
+		if (code == 20404 || code == 21003) {
 			devkit__reg_op_done(r, DEVKIT_ENOTFOUND, "Nacos no longer knows instance %s (code 20404)",
 				r->instance_id);
 			return;
@@ -129,23 +135,36 @@ static void send_op(devkit__reg *r, devkit__reg_op op)
 	devkit__bytes form = { 0 };
 	char path[64];
 	const char *method;
-	int rc = instance_params(r, &form);
+	int v3 = strcmp(n->api, "v3") == 0;
+	int rc = instance_params(r, &form, op);
 	if (op == DEVKIT__REG_OP_REGISTER) {
 		char *meta = metadata_json(r);
 		method = "POST";
-		snprintf(path, sizeof(path), "/nacos/%s/ns/instance", n->api);
+		snprintf(path, sizeof(path), v3 ? "/nacos/v3/client/ns/instance" :
+			"/nacos/%s/ns/instance", n->api);
 		if (rc == 0 && (!meta || devkit__url_param(&form, "metadata", meta) ||
 			devkit__url_param(&form, "weight", n->weight) ||
 			devkit__url_param(&form, "enabled", "true") ||
 			devkit__url_param(&form, "healthy", "true")))
 			rc = DEVKIT_ENOMEM;
 		free(meta);
+	} else if (op == DEVKIT__REG_OP_HEARTBEAT && v3) {
+		method = "POST";
+		snprintf(path, sizeof(path), "/nacos/v3/client/ns/instance");
+		if (rc == 0 && devkit__url_param(&form, "heartBeat", "true"))
+			rc = DEVKIT_ENOMEM;
 	} else if (op == DEVKIT__REG_OP_HEARTBEAT) {
 		method = "PUT";
 		snprintf(path, sizeof(path), "/nacos/%s/ns/instance/beat", n->api);
-		json_t *beat = json_pack("{s:s, s:s, s:i, s:s, s:b, s:o}", "serviceName", r->service,
-			"ip", r->address, "port", r->port, "cluster", n->cluster, "scheduled", 1,
-			"metadata", json_object());
+		/* The full instance: a server that forgot us re-registers it from the
+		 * beat itself (metadata included) instead of answering 20404. */
+		char *meta = metadata_json(r);
+		char grouped[600];
+		snprintf(grouped, sizeof(grouped), "%s@@%s", n->group, r->service);
+		json_t *beat = meta ? json_pack("{s:s, s:s, s:i, s:s, s:f, s:b, s:o}", "serviceName",
+			grouped, "ip", r->address, "port", r->port, "cluster", n->cluster, "weight",
+			atof(n->weight), "scheduled", 1, "metadata", json_loads(meta, 0, NULL)) : NULL;
+		free(meta);
 		char *text = beat ? json_dumps(beat, JSON_COMPACT) : NULL;
 		json_decref(beat);
 		if (rc == 0 && (!text || devkit__url_param(&form, "beat", text)))
@@ -153,13 +172,15 @@ static void send_op(devkit__reg *r, devkit__reg_op op)
 		free(text);
 	} else {
 		method = "DELETE";
-		snprintf(path, sizeof(path), "/nacos/%s/ns/instance", n->api);
+		snprintf(path, sizeof(path), v3 ? "/nacos/v3/client/ns/instance" :
+			"/nacos/%s/ns/instance", n->api);
 	}
 	if (rc == 0 && devkit__bytes_append(&form, "", 1) == 0) {
 		char *query = NULL;
 		const char *headers[] = { FORM_HEADER, NULL };
 		/* DELETE and the v1 beat read their parameters from the query string. */
-		int in_query = op != DEVKIT__REG_OP_REGISTER;
+		int in_query = op == DEVKIT__REG_OP_DEREGISTER ||
+			(op == DEVKIT__REG_OP_HEARTBEAT && !v3);
 		size_t need = strlen(path) + form.len + 2;
 		if (in_query && (query = malloc(need)))
 			snprintf(query, need, "%s?%s", path, form.data);
@@ -216,8 +237,9 @@ static void nacos_start(devkit__reg *r, devkit__reg_op op)
 		const char *headers[] = { FORM_HEADER, NULL };
 		n->pending = op;
 		if (rc == 0)
-			rc = devkit__reg_http_send(&n->http, r, "POST", "/nacos/v1/auth/login", headers,
-				form.data, on_login);
+			rc = devkit__reg_http_send(&n->http, r, "POST", strcmp(n->api, "v3") == 0 ?
+				"/nacos/v3/auth/user/login" : "/nacos/v1/auth/login", headers, form.data,
+				on_login);
 		/* The form held the password. */
 		if (form.data)
 			memset(form.data, 0, form.cap);
@@ -236,8 +258,8 @@ static int nacos_init(devkit__reg *r)
 		return devkit__error_set(DEVKIT_ENOMEM, "out of memory");
 	r->backend_data = n;
 	n->api = devkit__reg_query(r, "api", "v1");
-	if (strcmp(n->api, "v1") != 0 && strcmp(n->api, "v2") != 0)
-		return devkit__error_set(DEVKIT_EINVAL, "nacos: api=%s is not v1 or v2", n->api);
+	if (strcmp(n->api, "v1") != 0 && strcmp(n->api, "v2") != 0 && strcmp(n->api, "v3") != 0)
+		return devkit__error_set(DEVKIT_EINVAL, "nacos: api=%s is not v1, v2 or v3", n->api);
 	n->namespace_id = devkit__reg_query(r, "namespace", "public");
 	n->group = devkit__reg_query(r, "group", "DEFAULT_GROUP");
 	n->cluster = devkit__reg_query(r, "cluster", "DEFAULT");
