@@ -9,5 +9,7 @@
 #include "devkit/dns.h"
 #include "devkit/route.h"
 #include "devkit/registry.h"
+#include "devkit/k8s.h"
+#include "devkit/replica.h"
 
 #endif

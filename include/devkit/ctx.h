@@ -33,9 +33,12 @@ typedef enum devkit_event_type {
 	DEVKIT_EVENT_FORWARD_FAILED = 3, /* a forward could not be (re)established */
 	DEVKIT_EVENT_EVENTS_DROPPED = 4, /* the queue was full; count in `attempt` */
 	DEVKIT_EVENT_LOG = 5,            /* a log line (with log_events): level in `state` */
-	DEVKIT_EVENT_REGISTRATION_STATE = 6 /* state: a devkit_registration_state (registry.h);
-	                                     * object_id: the registration; address/port: what
-	                                     * is advertised; error/message: why */
+	DEVKIT_EVENT_REGISTRATION_STATE = 6, /* state: a devkit_registration_state (registry.h);
+	                                      * object_id: the registration; address/port: what
+	                                      * is advertised; error/message: why */
+	DEVKIT_EVENT_REPLICA_STAGE = 7   /* state: a devkit_replica_stage (replica.h);
+	                                  * object_id: the replica; address: the Pod's name;
+	                                  * message: what happened */
 } devkit_event_type;
 
 typedef enum devkit_tunnel_state {

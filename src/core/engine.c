@@ -349,6 +349,25 @@ void devkit__event_emit(devkit_ctx *ctx, const devkit_event *ev)
 	uv_mutex_unlock(&ctx->lock);
 }
 
+static void do_post_event(devkit__call *call)
+{
+	void **a = call->arg;
+	devkit__event_emit(a[0], a[1]);
+	devkit__call_done(call, a[0], 0);
+}
+
+int devkit__event_post(devkit_ctx *ctx, const devkit_event *ev)
+{
+	if (devkit__on_loop(ctx)) {
+		devkit__event_emit(ctx, ev);
+		return 0;
+	}
+	/* Through the loop, so that an event_cb still runs on the I/O thread. */
+	void *args[2] = { ctx, (void *)ev };
+	devkit__call call = { .fn = do_post_event, .arg = args };
+	return devkit__call_run(ctx, &call);
+}
+
 static int take_event(devkit_ctx *ctx, devkit_event *ev)
 {
 	if (ctx->events_dropped) {
@@ -417,6 +436,7 @@ const char *devkit_event_type_name(int type)
 	case DEVKIT_EVENT_EVENTS_DROPPED: return "events-dropped";
 	case DEVKIT_EVENT_LOG: return "log";
 	case DEVKIT_EVENT_REGISTRATION_STATE: return "registration-state";
+	case DEVKIT_EVENT_REPLICA_STAGE: return "replica-stage";
 	default: return "none";
 	}
 }

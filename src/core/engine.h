@@ -83,6 +83,8 @@ int devkit__on_loop(devkit_ctx *ctx);
 
 /* Queue an event for the application (I/O thread). */
 void devkit__event_emit(devkit_ctx *ctx, const devkit_event *ev);
+/* The same from any thread (a public call's own thread): hops onto the loop. */
+int devkit__event_post(devkit_ctx *ctx, const devkit_event *ev);
 
 void devkit__ctx_track(devkit_ctx *ctx, devkit__closeable *c);
 void devkit__ctx_untrack(devkit__closeable *c);

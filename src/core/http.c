@@ -38,6 +38,8 @@ struct devkit__http_xfer {
 	int added;               /* in the multi handle */
 	devkit__bytes response;
 	long retry_after_s;
+	int (*on_data)(void *data, const char *bytes, size_t len);
+	int aborted;             /* on_data asked to stop */
 	devkit__http_cb cb;
 	void *data;
 	char error[CURL_ERROR_SIZE];
@@ -51,6 +53,18 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	devkit__http_xfer *x = userdata;
 	size_t n = size * nmemb;
+	if (x->on_data) {
+		long status = 0;
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		/* Error answers are collected for the message, not streamed. */
+		if (status >= 200 && status < 300) {
+			if (x->on_data(x->data, ptr, n) != 0) {
+				x->aborted = 1;
+				return 0;
+			}
+			return n;
+		}
+	}
 	/* A registry or API answer larger than this is not one we asked for. */
 	if (x->response.len + n > 64u * 1024 * 1024)
 		return 0;
@@ -108,6 +122,10 @@ static void finish(devkit__http_xfer *x, CURLcode code)
 	devkit__http_response res = { 0 };
 	res.retry_after_s = x->retry_after_s;
 	if (code == CURLE_OK) {
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &res.status);
+	} else if (x->aborted) {
+		res.rc = DEVKIT_ECLOSED;
+		res.error = "stopped by the reader";
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &res.status);
 	} else {
 		res.rc = map_curl_error(code);
@@ -379,6 +397,29 @@ static int configure(devkit__http_xfer *x, const devkit__http_request *req)
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	if (req->ca_pem) {
+		struct curl_blob blob = { (void *)req->ca_pem, strlen(req->ca_pem), CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+	}
+	if (req->client_cert_pem) {
+		struct curl_blob blob = { (void *)req->client_cert_pem, strlen(req->client_cert_pem),
+			CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &blob);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (req->client_key_pem) {
+		struct curl_blob blob = { (void *)req->client_key_pem, strlen(req->client_key_pem),
+			CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &blob);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	if (req->client_cert_file)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, req->client_cert_file);
+	if (req->client_key_file)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, req->client_key_file);
+	x->on_data = req->on_data;
+	if (req->on_data) /* a watch lasts as long as the server keeps it open */
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 0L);
 	if (req->username) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERNAME, req->username);

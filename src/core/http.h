@@ -30,6 +30,17 @@ typedef struct devkit__http_request {
 	int insecure;                 /* skip TLS verification */
 	const char *username;         /* HTTP Basic; never logged */
 	const char *password;
+	/* TLS material in memory (kubeconfig *-data), PEM; NULL: none. Copied by
+	 * libcurl. ca_pem replaces ca_file and the system CAs. */
+	const char *ca_pem;
+	const char *client_cert_pem;
+	const char *client_key_pem;   /* a secret: never logged */
+	const char *client_cert_file; /* the same from files */
+	const char *client_key_file;
+	/* Streaming (watches, logs): when set, the body is handed to on_data as it
+	 * arrives instead of being collected; res->body is then empty. Return 0 to
+	 * go on, non-zero to abort the transfer (it then ends with rc DEVKIT_ECLOSED). */
+	int (*on_data)(void *data, const char *bytes, size_t len);
 } devkit__http_request;
 
 typedef struct devkit__http_response {
