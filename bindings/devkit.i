@@ -40,7 +40,8 @@
  * The C structs hold `const char *` that the caller keeps alive for the call.
  * A binding has no such lifetime to lean on, so structs made through the
  * constructors below are allocated with a hidden list of string copies after
- * them; setting a field replaces its copy, deleting the struct frees them all.
+ * them; setting a field replaces its copy, deleting the struct frees them all
+ * (wiped first: some are passwords and tokens).
  * Only structs made here ever have string fields set (others are read-only).
  */
 %{
@@ -53,6 +54,15 @@ typedef struct dkb_str {
 static size_t dkb_tail(size_t size)
 {
 	return (size + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
+}
+
+/* Copies may hold secrets (passwords, tokens): wipe them before they are freed. */
+static void dkb_str_free(dkb_str *p)
+{
+	volatile char *c = p->text;
+	while (*c)
+		*c++ = 0;
+	free(p);
 }
 
 static void *dkb_struct_new(size_t size)
@@ -72,7 +82,7 @@ static void dkb_string_set(void *s, size_t size, const char **field, const char 
 		if ((*pp)->field == field) {
 			dkb_str *old = *pp;
 			*pp = old->next;
-			free(old);
+			dkb_str_free(old);
 			break;
 		}
 	}
@@ -97,7 +107,7 @@ static void dkb_struct_free(void *s, size_t size)
 	dkb_str *p = *dkb_strings(s, size);
 	while (p) {
 		dkb_str *next = p->next;
-		free(p);
+		dkb_str_free(p);
 		p = next;
 	}
 	free(s);
@@ -156,6 +166,8 @@ DEVKIT_HANDLE(devkit_tunnel)
 DEVKIT_HANDLE(devkit_forward)
 DEVKIT_HANDLE(devkit_dns)
 DEVKIT_HANDLE(devkit_router)
+DEVKIT_HANDLE(devkit_registration)
+DEVKIT_HANDLE(devkit_expose)
 
 %apply devkit_buf *DEVKIT_OUT_BUF { devkit_buf *out };
 %apply int *OUTPUT { int *major, int *minor, int *patch };
@@ -176,7 +188,16 @@ DEVKIT_HANDLE(devkit_router)
 	int devkit_dns_resolve,
 	int devkit_router_options_init,
 	int devkit_router_start,
-	int devkit_router_get_stats
+	int devkit_router_get_stats,
+	int devkit_registration_options_init,
+	int devkit_registration_new,
+	int devkit_registration_wait,
+	int devkit_registration_describe,
+	int devkit_registration_get_stats,
+	int devkit_registration_close,
+	int devkit_expose_options_init,
+	int devkit_tunnel_expose,
+	int devkit_expose_close
 };
 %apply int DEVKIT_COUNT {
 	int devkit_ctx_poll,
@@ -184,7 +205,8 @@ DEVKIT_HANDLE(devkit_router)
 	int devkit_tunnel_get_state,
 	int devkit_forward_port,
 	int devkit_forward_kind_of,
-	int devkit_dns_port
+	int devkit_dns_port,
+	int devkit_registration_get_state
 };
 
 /*
@@ -217,6 +239,10 @@ DEVKIT_OPTIONS(devkit_dns_options, devkit_dns_options_init, DEVKIT_DNS_OPTIONS_V
 DEVKIT_RESULT_STRUCT(devkit_dns_stats, DEVKIT_DNS_STATS_VERSION)
 DEVKIT_OPTIONS(devkit_router_options, devkit_router_options_init, DEVKIT_ROUTER_OPTIONS_VERSION)
 DEVKIT_RESULT_STRUCT(devkit_router_stats, DEVKIT_ROUTER_STATS_VERSION)
+DEVKIT_OPTIONS(devkit_registration_options, devkit_registration_options_init,
+	DEVKIT_REGISTRATION_OPTIONS_VERSION)
+DEVKIT_RESULT_STRUCT(devkit_registration_stats, DEVKIT_REGISTRATION_STATS_VERSION)
+DEVKIT_OPTIONS(devkit_expose_options, devkit_expose_options_init, DEVKIT_EXPOSE_OPTIONS_VERSION)
 
 /*
  * The address families devkit_dns_resolve takes, with the values of the
@@ -238,3 +264,4 @@ typedef enum devkit_address_family {
 %include "devkit/tunnel.h"
 %include "devkit/dns.h"
 %include "devkit/route.h"
+%include "devkit/registry.h"

@@ -147,7 +147,10 @@ DEVKIT_EXTERN(int) devkit_registration_get_stats(devkit_registration *reg,
  * Remove the entry from the registry (waiting at most the request timeout)
  * and free. Returns 0 if the registry confirmed the removal, or the error
  * (the entry then expires after its TTL). The registration is freed either
- * way. Accepts NULL (returns 0).
+ * way; threads waiting in devkit_registration_wait() return DEVKIT_ECLOSED
+ * first. Accepts NULL (returns 0).
+ * devkit_ctx_free() deregisters and frees every registration still open: the
+ * application's pointers to them are then invalid.
  */
 DEVKIT_EXTERN(int) devkit_registration_close(devkit_registration *reg);
 
@@ -192,7 +195,8 @@ DEVKIT_EXTERN(devkit_registration *) devkit_expose_registration(devkit_expose *e
 DEVKIT_EXTERN(devkit_forward *) devkit_expose_forward(devkit_expose *expose);
 
 /** Deregister, then remove the forwards. Returns the deregistration's result
- *  (see devkit_registration_close). Accepts NULL. */
+ *  (see devkit_registration_close). Accepts NULL. Close an expose before its
+ *  tunnel: its forwards belong to the tunnel, and devkit_tunnel_free() frees them. */
 DEVKIT_EXTERN(int) devkit_expose_close(devkit_expose *expose);
 DEVKIT_EXTERN(void) devkit_expose_free(devkit_expose *expose);
 

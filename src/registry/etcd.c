@@ -94,7 +94,6 @@ static void step(devkit__reg *r, etcd_step s);
 static void on_answer(devkit__reg *r, int rc, long status, const char *body, const char *message)
 {
 	etcd *e = etcd_of(r);
-	(void)status;
 	json_t *j = rc == 0 ? json_loads(body, 0, NULL) : NULL;
 	if (rc == 0 && !json_is_object(j))
 		rc = DEVKIT_EPROTO;
@@ -102,6 +101,13 @@ static void on_answer(devkit__reg *r, int rc, long status, const char *body, con
 	const char *grpc_message = json_string_value(json_object_get(j, "message"));
 	if (rc < 0 && strstr(body ? body : "", "lease not found"))
 		rc = DEVKIT_ENOTFOUND;
+	/* etcd answers a wrong password with 400 and a username sent to an etcd
+	 * without authentication with 412: both are refusals, not retries. */
+	if (rc < 0 && (strstr(body ? body : "", "authentication failed") ||
+		strstr(body ? body : "", "invalid auth token")))
+		rc = DEVKIT_EAUTH;
+	if (rc < 0 && status == 412)
+		rc = DEVKIT_EINVAL;
 	if (rc == 0 && json_object_get(j, "error")) {
 		rc = strstr(body, "lease not found") ? DEVKIT_ENOTFOUND :
 			strstr(body, "authentication") || strstr(body, "permission") ? DEVKIT_EAUTH :

@@ -51,7 +51,7 @@ static void on_answer(void *data, const devkit__http_response *res)
 			rc = DEVKIT_EINVAL;
 			size_t used = strlen(message);
 			snprintf(message + used, sizeof(message) - used,
-				" (is %s a %s server, with the right path?)", h->r->registry_text,
+				" (is %s really %s, with the right path?)", h->r->registry_text,
 				h->r->backend->name);
 		}
 	}

@@ -300,17 +300,17 @@ static void on_timer_closed(uv_handle_t *h)
 {
 	devkit__reg *r = h->data;
 	devkit__call *call = r->close_call;
-	int rc = r->close_rc;
-	char message[512];
-	snprintf(message, sizeof(message), "%s", r->close_message);
-	devkit_ctx *ctx = r->ctx;
-	reg_free(r);
-	if (call) {
-		if (rc < 0)
-			devkit__call_fail(call, ctx, rc, "%s", message);
-		else
-			devkit__call_done(call, ctx, 0);
+	/* Closed by the engine's shutdown: nobody else holds it. Closed by
+	 * devkit_registration_close: that thread frees it, once any thread still
+	 * in devkit_registration_wait has left. */
+	if (!call) {
+		reg_free(r);
+		return;
 	}
+	if (r->close_rc < 0)
+		devkit__call_fail(call, r->ctx, r->close_rc, "%s", r->close_message);
+	else
+		devkit__call_done(call, r->ctx, 0);
 }
 
 static void finish_close(devkit__reg *r, int rc, const char *message)
@@ -555,6 +555,7 @@ int devkit_registration_wait(devkit_registration *reg, int timeout_ms)
 	devkit__reg *r = &reg->r;
 	uint64_t deadline = uv_hrtime() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000u;
 	uv_mutex_lock(&r->lock);
+	r->waiters++;
 	for (;;) {
 		if (r->pub_state == DEVKIT_REGISTRATION_REGISTERED ||
 			r->pub_state == DEVKIT_REGISTRATION_FAILED ||
@@ -571,6 +572,12 @@ int devkit_registration_wait(devkit_registration *reg, int timeout_ms)
 	int state = r->pub_state, error = r->pub_error, attempted = r->pub_attempted;
 	char message[512];
 	snprintf(message, sizeof(message), "%s", r->pub_message);
+	const char *backend = r->backend->name;
+	char service[256];
+	snprintf(service, sizeof(service), "%s", r->service);
+	/* After this the registration may be freed by a closing thread. */
+	if (--r->waiters == 0)
+		uv_cond_broadcast(&r->cond);
 	uv_mutex_unlock(&r->lock);
 
 	if (state == DEVKIT_REGISTRATION_REGISTERED)
@@ -579,8 +586,8 @@ int devkit_registration_wait(devkit_registration *reg, int timeout_ms)
 		return devkit__error_set(DEVKIT_ECLOSED, "the registration is closed");
 	if (attempted && error < 0)
 		return devkit__error_set(error, "%s", message);
-	return devkit__error_set(DEVKIT_ETIMEOUT, "%s %s: not registered after %d ms",
-		r->backend->name, r->service, timeout_ms);
+	return devkit__error_set(DEVKIT_ETIMEOUT, "%s %s: not registered after %d ms", backend,
+		service, timeout_ms);
 }
 
 int devkit_registration_get_state(devkit_registration *reg)
@@ -644,8 +651,20 @@ int devkit_registration_close(devkit_registration *reg)
 {
 	if (!reg)
 		return 0;
-	devkit__call call = { .fn = do_close, .arg = &reg->r };
-	return devkit__call_run(reg->r.ctx, &call);
+	devkit__reg *r = &reg->r;
+	devkit__call call = { .fn = do_close, .arg = r };
+	int rc = devkit__call_run(r->ctx, &call);
+	if (rc == DEVKIT_ECLOSED && !call.done)
+		return rc; /* the engine is shutting down and closes it itself */
+	char message[1024];
+	snprintf(message, sizeof(message), "%s", call.message);
+	/* DEREGISTERED is published: waiters return; free once they have. */
+	uv_mutex_lock(&r->lock);
+	while (r->waiters > 0)
+		uv_cond_wait(&r->cond, &r->lock);
+	uv_mutex_unlock(&r->lock);
+	reg_free(r);
+	return rc < 0 ? devkit__error_set_str(rc, message) : 0;
 }
 
 void devkit_registration_free(devkit_registration *reg)

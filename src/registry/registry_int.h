@@ -128,6 +128,7 @@ struct devkit__reg {
 	int pub_error;
 	char pub_message[512];
 	int pub_attempted;             /* an attempt has finished */
+	int waiters;                   /* threads inside devkit_registration_wait */
 };
 
 /* End the operation in flight (see the table above). */

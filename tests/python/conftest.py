@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""pytest fixtures: one sshd bastion and one HTTP origin per test module.
+"""pytest fixtures: one sshd bastion, one HTTP origin and one etcd per test module.
 
 The tests use the installed ``devkit`` package (scripts/test_bindings.sh
 installs it into build-py/venv with pip). Run by a Python where it is not
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from fixtures import Dnsmasq, HttpOrigin, Sshd  # noqa: E402
+from fixtures import Dnsmasq, Etcd, HttpOrigin, Sshd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,6 +59,13 @@ def origin():
 @pytest.fixture(scope="module")
 def cluster_dns():
     server = Dnsmasq()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def etcd():
+    server = Etcd()
     yield server
     server.close()
 

@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Test servers on loopback: a real OpenSSH sshd as the bastion, an HTTP origin,
-and sockets that misbehave. The Python twin of tests/fixtures/sshd_fixture.c."""
+a real etcd as the service registry, and sockets that misbehave. The Python twin
+of tests/fixtures/sshd_fixture.c and tests/fixtures/etcd_fixture.c."""
 from __future__ import annotations
 
+import base64
 import http.server
+import json
 import os
 import shutil
 import signal
@@ -13,7 +16,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 SSHD = "/usr/sbin/sshd"
 
@@ -181,6 +184,102 @@ class Dnsmasq:
         self.proc.wait(timeout=10)
         if self.proc.stderr:
             self.proc.stderr.close()
+
+
+class Etcd:
+    """A real etcd (Debian's etcd-server, 3.4) on 127.0.0.1:<free port>, its
+    data in a temp dir; ready once ``etcdctl endpoint health`` says so.
+    `port` pins the client port (to start a registry where a test expected
+    none). ``stop()``/``start()`` keep the data; ``close()`` removes it all."""
+
+    def __init__(self, port: Optional[int] = None) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="devkit-etcd.py-"))
+        self.log = self.dir / "etcd.log"
+        self.proc: Optional[subprocess.Popen] = None
+        for _ in range(1 if port else 5):
+            self.port = port or free_port()
+            self.peer_port = free_port()
+            shutil.rmtree(self.dir / "data", ignore_errors=True)
+            try:
+                self.start()
+                return
+            except BaseException as e:
+                self.stop()
+                if not isinstance(e, RuntimeError):
+                    shutil.rmtree(self.dir, ignore_errors=True)
+                    raise
+        log = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+        shutil.rmtree(self.dir, ignore_errors=True)
+        raise RuntimeError(f"etcd did not start: {log}")
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The registry URL for libdevkit."""
+        return f"etcd://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        client = f"http://127.0.0.1:{self.port}"
+        peer = f"http://127.0.0.1:{self.peer_port}"
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                ["etcd", "--name=default", f"--data-dir={self.dir / 'data'}",
+                 f"--listen-client-urls={client}", f"--advertise-client-urls={client}",
+                 f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
+                 f"--initial-cluster=default={peer}", "--initial-cluster-state=new",
+                 "--logger=zap", "--log-level=warn", "--log-outputs=stderr"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break  # the port was taken, say
+            try:
+                health = subprocess.run(["etcdctl", f"--endpoints={self.endpoint}",
+                                         "--command-timeout=2s", "endpoint", "health"],
+                                        env=self._env(), capture_output=True, timeout=20)
+                if health.returncode == 0:
+                    return
+            except subprocess.TimeoutExpired:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("etcd is not healthy")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @staticmethod
+    def _env() -> Dict[str, str]:
+        return {**os.environ, "ETCDCTL_API": "3"}
+
+    def etcdctl(self, *args: str) -> str:
+        out = subprocess.run(["etcdctl", f"--endpoints={self.endpoint}", *args], env=self._env(),
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise RuntimeError(f"etcdctl {' '.join(args)}: {out.stderr}")
+        return out.stdout
+
+    def get_prefix(self, prefix: str) -> Dict[str, str]:
+        """``etcdctl get --prefix`` as {key: value} (read as JSON: keys and values
+        are base64 there, so nothing is lost to line splitting)."""
+        answer = json.loads(self.etcdctl("get", "--prefix", prefix, "-w", "json"))
+        return {base64.b64decode(kv["key"]).decode(): base64.b64decode(kv.get("value", "")).decode()
+                for kv in answer.get("kvs", [])}
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """libdevkit for Python: SSH tunnels to a bastion, SOCKS/HTTP proxy, forwards,
-remote DNS and process routing.
+remote DNS, process routing and service registry registration.
 
     import devkit
 
@@ -19,11 +19,13 @@ from __future__ import annotations
 from . import capi
 from ._context import Context, Event, Listener
 from ._dns import Dns, DnsStats, Router, RouterStats
-from ._enums import (ErrorCode, EventType, ForwardKind, HostKeyPolicy, LogLevel, TunnelState)
+from ._enums import (ErrorCode, EventType, ForwardKind, HostKeyPolicy, LogLevel,
+                     RegistrationState, TunnelState)
 from ._errors import (AuthError, ClosedError, ConnectionRefusedError, Error, ExistsError,
                       ForbiddenError, HostKeyError, InvalidArgumentError, IoError,
                       NoMemoryError, NotFoundError, ProtocolError, TimeoutError,
                       UnsupportedError)
+from ._registry import Expose, Registration, RegistrationStats
 from ._tunnel import Forward, ForwardStats, Tunnel, TunnelStats
 
 #: The version of these bindings, which is the version of the C headers they
@@ -44,8 +46,9 @@ def strerror(code: int) -> str:
 __all__ = [
     "__version__", "library_version", "strerror",
     "Context", "Event", "Listener", "Tunnel", "TunnelStats", "Forward", "ForwardStats",
-    "Dns", "DnsStats", "Router", "RouterStats",
+    "Dns", "DnsStats", "Router", "RouterStats", "Registration", "RegistrationStats", "Expose",
     "ErrorCode", "EventType", "ForwardKind", "HostKeyPolicy", "LogLevel", "TunnelState",
+    "RegistrationState",
     "Error", "InvalidArgumentError", "NoMemoryError", "IoError", "TimeoutError",
     "NotFoundError", "ConnectionRefusedError", "HostKeyError", "AuthError", "ProtocolError",
     "ClosedError", "ExistsError", "UnsupportedError", "ForbiddenError",

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Union
 
 from . import capi
-from ._enums import EventType, LogLevel, TunnelState, to_enum
+from ._enums import EventType, LogLevel, RegistrationState, TunnelState, to_enum
 from ._lifetime import Lifetime
 
 if TYPE_CHECKING:
+    from ._registry import Registration
     from ._tunnel import Tunnel
 
 # A poll never blocks for longer than this inside C, so close() waits at most
@@ -34,27 +35,39 @@ class Event:
     type: Union[EventType, int]
     tunnel_id: int
     forward_id: int
-    state: Union[TunnelState, int, None]  # TUNNEL_STATE events only
+    # TUNNEL_STATE: a TunnelState; REGISTRATION_STATE: a RegistrationState; else None
+    state: Union[TunnelState, RegistrationState, int, None]
     error: int                            # a negative ErrorCode behind a failure, 0 if none
-    port: int                             # FORWARD_READY: the bound port
+    port: int                             # FORWARD_READY: the bound port; REGISTRATION_STATE:
+                                          # the advertised port
     attempt: int                          # RECONNECTING: attempt; EVENTS_DROPPED: count
-    address: str                          # FORWARD_READY: the bound address
+    address: str                          # FORWARD_READY: the bound address; REGISTRATION_STATE:
+                                          # the advertised address
     message: str                          # LOG events: the log line
     level: Union[LogLevel, int, None] = None  # LOG events only (C: the level is in `state`)
+    object_id: int = 0                    # REGISTRATION_STATE: the Registration's id
 
     @classmethod
     def _from_c(cls, ev: "capi.devkit_event") -> "Event":
         etype = to_enum(EventType, ev.type)
-        return cls(etype, ev.tunnel_id, ev.forward_id,
-                   to_enum(TunnelState, ev.state) if etype == EventType.TUNNEL_STATE else None,
+        state: Union[TunnelState, RegistrationState, int, None] = None
+        if etype == EventType.TUNNEL_STATE:
+            state = to_enum(TunnelState, ev.state)
+        elif etype == EventType.REGISTRATION_STATE:
+            state = to_enum(RegistrationState, ev.state)
+        return cls(etype, ev.tunnel_id, ev.forward_id, state,
                    ev.error, ev.port, ev.attempt, ev.address, ev.message,
-                   to_enum(LogLevel, ev.state) if etype == EventType.LOG else None)
+                   to_enum(LogLevel, ev.state) if etype == EventType.LOG else None,
+                   ev.object_id)
 
     def __str__(self) -> str:
         name = capi.devkit_event_type_name(int(self.type))
         if self.level is not None:
             level = getattr(self.level, "name", self.level)
             return f"{name} {level}: {self.message}"
+        if self.type == EventType.REGISTRATION_STATE:
+            state = capi.devkit_registration_state_name(int(self.state or 0))
+            return f"{name} registration={self.object_id} {state}: {self.message}"
         return f"{name} tunnel={self.tunnel_id} forward={self.forward_id}: {self.message}"
 
 
@@ -133,20 +146,27 @@ class Context:
         self._dispatcher = _Dispatcher(self._life)
         # As in C, a tunnel lives until it is closed or its context is.
         self._tunnels: set = set()
+        # The same for registrations made on it (devkit.Registration).
+        self._registrations: set = set()
         self._finalizer = weakref.finalize(self, _close_context, self._life, self._dispatcher)
 
     # -- lifetime ------------------------------------------------------------
     def close(self) -> None:
-        """Close every tunnel of this context, then stop its I/O thread. Idempotent;
-        a close racing with another returns once the context is really closed."""
+        """Close every tunnel and registration of this context, then stop its I/O
+        thread. Idempotent; a close racing with another returns once the context
+        is really closed."""
         if not self._life.closed:
             # Tunnels first, so that listeners still see their CLOSED events.
             for tunnel in list(self._tunnels):
                 tunnel.close()
+            # Then registrations (deregistered), so listeners see DEREGISTERED too.
+            for registration in list(self._registrations):
+                registration.close()
             self._dispatcher.finish()
         self._finalizer.detach()
         _close_context(self._life, self._dispatcher)
         self._tunnels.clear()
+        self._registrations.clear()
 
     @property
     def closed(self) -> bool:
@@ -166,6 +186,11 @@ class Context:
         """Same as ``devkit.Tunnel(bastion, ctx=self, **options)``."""
         from ._tunnel import Tunnel
         return Tunnel(bastion, ctx=self, **options)
+
+    def register(self, **options: Any) -> "Registration":
+        """Same as ``devkit.Registration(self, **options)``."""
+        from ._registry import Registration
+        return Registration(self, **options)
 
     # -- events --------------------------------------------------------------
     def poll(self, timeout: Optional[float] = 0) -> Optional[Event]:

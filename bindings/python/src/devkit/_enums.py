@@ -44,6 +44,7 @@ class EventType(enum.IntEnum):
     FORWARD_FAILED = capi.DEVKIT_EVENT_FORWARD_FAILED
     EVENTS_DROPPED = capi.DEVKIT_EVENT_EVENTS_DROPPED
     LOG = capi.DEVKIT_EVENT_LOG
+    REGISTRATION_STATE = capi.DEVKIT_EVENT_REGISTRATION_STATE
 
 
 class TunnelState(enum.IntEnum):
@@ -52,6 +53,15 @@ class TunnelState(enum.IntEnum):
     RECONNECTING = capi.DEVKIT_TUNNEL_RECONNECTING
     DOWN = capi.DEVKIT_TUNNEL_DOWN
     CLOSED = capi.DEVKIT_TUNNEL_CLOSED
+
+
+class RegistrationState(enum.IntEnum):
+    REGISTERING = capi.DEVKIT_REGISTRATION_REGISTERING    # first attempt in flight
+    REGISTERED = capi.DEVKIT_REGISTRATION_REGISTERED      # in the registry, heartbeats flowing
+    RETRYING = capi.DEVKIT_REGISTRATION_RETRYING          # registry unreachable or failing
+    LOST = capi.DEVKIT_REGISTRATION_LOST                  # the registry forgot it: re-registering
+    FAILED = capi.DEVKIT_REGISTRATION_FAILED              # refused for good: no more attempts
+    DEREGISTERED = capi.DEVKIT_REGISTRATION_DEREGISTERED  # removed on close
 
 
 class HostKeyPolicy(enum.IntEnum):

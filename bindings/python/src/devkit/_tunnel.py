@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Union
 
 from . import capi
 from ._context import Context
@@ -14,6 +14,7 @@ from ._lifetime import Lifetime
 
 if TYPE_CHECKING:
     from ._dns import Dns, Router
+    from ._registry import Expose
 
 
 def _fill(opts: Any, values: Dict[str, Any]) -> Any:
@@ -113,7 +114,7 @@ class Tunnel:
         # As in C, a forward lives until it is closed or its tunnel is: the
         # tunnel holds the objects, so a forward nobody kept keeps working.
         self._forwards: set = set()
-        # The same for its Dns and Router objects (closed before the session).
+        # The same for its Dns, Router and Expose objects (closed before the session).
         self._services: set = set()
         self._ctx._tunnels.add(self)
         self._finalizer = weakref.finalize(self, self._life.close)
@@ -121,8 +122,8 @@ class Tunnel:
     # -- lifetime ------------------------------------------------------------
     def close(self) -> None:
         """Close every forward and the session (and the context, if the tunnel
-        made its own). Idempotent; the forwards, routers and DNS resolvers of
-        the tunnel are closed first."""
+        made its own). Idempotent; the exposes (deregistered), routers and DNS
+        resolvers of the tunnel are closed first."""
         self._finalizer.detach()
         self._life.close()
         self._forwards.clear()
@@ -214,6 +215,42 @@ class Tunnel:
                                 bind_address=bind_address)
 
 
+    # -- exposing a local service ---------------------------------------------
+    def expose(self, *, local_port: int, registry: str, service: str,
+               local_host: Optional[str] = None,
+               remote_port: Optional[int] = None,
+               remote_bind_address: Optional[str] = None,
+               advertise_host: Optional[str] = None,
+               registry_via_tunnel: Optional[bool] = None,
+               metadata: Optional[Mapping[str, str]] = None,
+               tag: Optional[str] = None,
+               username: Optional[str] = None,
+               password: Optional[str] = None,
+               token: Optional[str] = None,
+               ttl_ms: Optional[int] = None,
+               heartbeat_ms: Optional[int] = None,
+               protocol: Optional[str] = None,
+               interface_name: Optional[str] = None,
+               methods: Union[str, Sequence[str], None] = None,
+               ca_file: Optional[Union[str, "os.PathLike[str]"]] = None,
+               insecure: Optional[bool] = None,
+               connect_to: Optional[str] = None,
+               timeout_ms: Optional[int] = None) -> "Expose":
+        """Make local_host:local_port reachable by cloud callers: a reverse
+        forward on the bastion, registered in `registry` as `service` under the
+        bastion's address (`advertise_host`) and the forward's port. Returns
+        once the forward listens and the registration has started
+        (``.registration.wait()`` waits for the registry). See ``devkit.Expose``."""
+        from ._registry import Expose
+        return Expose(self, local_port=local_port, registry=registry, service=service,
+                      local_host=local_host, remote_port=remote_port,
+                      remote_bind_address=remote_bind_address, advertise_host=advertise_host,
+                      registry_via_tunnel=registry_via_tunnel, metadata=metadata, tag=tag,
+                      username=username, password=password, token=token, ttl_ms=ttl_ms,
+                      heartbeat_ms=heartbeat_ms, protocol=protocol,
+                      interface_name=interface_name, methods=methods, ca_file=ca_file,
+                      insecure=insecure, connect_to=connect_to, timeout_ms=timeout_ms)
+
     # -- DNS and routing ------------------------------------------------------
     def dns(self, cluster_dns: str, *, cluster_domains: Optional[str] = None,
             search: Optional[str] = None, ndots: Optional[int] = None,
@@ -238,6 +275,8 @@ class Tunnel:
 class Forward:
     """One forward of a tunnel. Closing the tunnel closes it too."""
 
+    _expose: Optional["Expose"] = None
+
     def __init__(self, tunnel: Tunnel, ptr: Any) -> None:
         # Called with the tunnel held (Tunnel.add_forward), so it cannot close meanwhile.
         self._tunnel = tunnel  # keeps the tunnel (and its context) alive
@@ -246,11 +285,30 @@ class Forward:
         self._id = capi.devkit_forward_id(ptr)
         self._kind = to_enum(ForwardKind, capi.devkit_forward_kind_of(ptr))
         tunnel._forwards.add(self)
-        self._finalizer = weakref.finalize(self, self._life.close)
+        self._finalizer: Optional[weakref.finalize] = weakref.finalize(self, self._life.close)
+
+    @classmethod
+    def _of_expose(cls, tunnel: Tunnel, ptr: Any, expose: "Expose") -> "Forward":
+        """The reverse forward of an Expose: devkit_expose_close frees it, so it
+        is the Expose's child, and closing it closes the Expose."""
+        self = cls.__new__(cls)
+        self._tunnel = tunnel
+        self._expose = expose
+        self._life = Lifetime("forward", ptr, lambda ptr: None, parent=expose._life,
+                              dies_with_parent=True)
+        self._id = capi.devkit_forward_id(ptr)
+        self._kind = to_enum(ForwardKind, capi.devkit_forward_kind_of(ptr))
+        self._finalizer = None  # the Expose's finaliser covers it
+        return self
 
     def close(self) -> None:
-        """Stop listening and close this forward's connections. Idempotent."""
-        self._finalizer.detach()
+        """Stop listening and close this forward's connections. Idempotent.
+        The forward of an Expose closes the Expose."""
+        if self._expose is not None:
+            self._expose.close()
+            return
+        if self._finalizer is not None:
+            self._finalizer.detach()
         self._life.close()
         self._tunnel._forwards.discard(self)
 
@@ -272,6 +330,11 @@ class Forward:
     @property
     def tunnel(self) -> Tunnel:
         return self._tunnel
+
+    @property
+    def expose(self) -> Optional["Expose"]:
+        """The Expose this forward belongs to, or None."""
+        return self._expose
 
     @property
     def id(self) -> int:

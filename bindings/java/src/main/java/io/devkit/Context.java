@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * Events are read by polling ({@link #poll}) or by listeners that a Java thread
  * of this context calls; the library's own callback, which would run on its I/O
- * thread, is never used. {@link #close} closes the tunnels still open, then
- * stops the engine; a context nobody references is closed by a {@link
+ * thread, is never used. {@link #close} closes the tunnels and registrations
+ * still open, then stops the engine; a context nobody references is closed by a {@link
  * java.lang.ref.Cleaner}, but only after its tunnels are unreachable too.
  */
 public final class Context implements AutoCloseable {
@@ -34,6 +34,8 @@ public final class Context implements AutoCloseable {
     private final Dispatcher dispatcher;
     /** As in C, a tunnel lives until it or its context is closed: hold it. */
     final Set<Tunnel> tunnels = ConcurrentHashMap.newKeySet();
+    /** The same for registrations made on it. */
+    final Set<Registration> registrations = ConcurrentHashMap.newKeySet();
     private final java.lang.ref.Cleaner.Cleanable cleanable;
 
     public Context() {
@@ -64,6 +66,11 @@ public final class Context implements AutoCloseable {
     /** Open a tunnel on this context; same as {@link Tunnel#open(Context, TunnelOptions)}. */
     public Tunnel openTunnel(TunnelOptions options) {
         return Tunnel.open(this, options);
+    }
+
+    /** Start registering on this context; same as {@link Registration#register(Context, RegistrationOptions)}. */
+    public Registration register(RegistrationOptions options) {
+        return Registration.register(this, options);
     }
 
     /**
@@ -151,8 +158,9 @@ public final class Context implements AutoCloseable {
     }
 
     /**
-     * Close every tunnel of this context, let listeners see the last events
-     * (the tunnels' CLOSED states), then stop the I/O thread. Idempotent.
+     * Close every tunnel and registration (deregistered) of this context, let
+     * listeners see the last events (the tunnels' CLOSED, the registrations'
+     * DEREGISTERED), then stop the I/O thread. Idempotent.
      */
     @Override
     public void close() {
@@ -160,12 +168,16 @@ public final class Context implements AutoCloseable {
             for (Tunnel t : tunnels.toArray(new Tunnel[0])) {
                 t.close();
             }
+            for (Registration r : registrations.toArray(new Registration[0])) {
+                r.close();
+            }
             dispatcher.finish();
         }
         cleanable.clean(); // runs the action at most once
         life.close();      // a racing close() returns only once the context is freed
         dispatcher.join();
         tunnels.clear();
+        registrations.clear();
     }
 
     @Override

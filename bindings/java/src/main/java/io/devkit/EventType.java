@@ -16,6 +16,13 @@ public enum EventType {
      * {@link Event#level()} and {@link Event#message()}.
      */
     LOG(devkit_event_type.DEVKIT_EVENT_LOG),
+    /**
+     * A {@link Registration} changed state: {@link Event#registrationState()},
+     * {@link Event#objectId()} (its {@link Registration#id()}), the advertised
+     * {@link Event#address()} and {@link Event#port()}, and why in {@link Event#error()}
+     * and {@link Event#message()}.
+     */
+    REGISTRATION_STATE(devkit_event_type.DEVKIT_EVENT_REGISTRATION_STATE),
     /** A type a newer C library added. */
     UNKNOWN(devkit_event_type.DEVKIT_EVENT_NONE);
 

@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
  */
 public final class Forward implements AutoCloseable {
     private final Tunnel tunnel; // keeps the tunnel, and so the context, alive
+    private final Expose expose; // non-null for the reverse forward of an Expose
     private final Lifetime life;
     private final long id;
     private final ForwardKind kind;
@@ -18,6 +19,7 @@ public final class Forward implements AutoCloseable {
     Forward(Tunnel tunnel, long ptr) {
         // Called while the tunnel is entered, so its close() sees this child.
         this.tunnel = tunnel;
+        this.expose = null;
         this.life = new Lifetime("forward", ptr, DevkitC::devkit_forward_free, tunnel.life, true);
         this.id = DevkitC.devkit_forward_id(ptr);
         this.kind = ForwardKind.of(DevkitC.devkit_forward_kind_of(ptr));
@@ -26,8 +28,23 @@ public final class Forward implements AutoCloseable {
         this.cleanable = Lifetime.CLEANER.register(this, l::close);
     }
 
+    /** The reverse forward of an Expose: devkit_expose_close frees it, so it is the expose's child. */
+    Forward(Tunnel tunnel, long ptr, Expose expose) {
+        this.tunnel = tunnel;
+        this.expose = expose;
+        this.life = new Lifetime("forward", ptr, p -> { }, expose.life, true);
+        this.id = DevkitC.devkit_forward_id(ptr);
+        this.kind = ForwardKind.of(DevkitC.devkit_forward_kind_of(ptr));
+        this.cleanable = null; // the Expose's cleaner covers it
+    }
+
     public Tunnel tunnel() {
         return tunnel;
+    }
+
+    /** The {@link Expose} this forward belongs to, if any. */
+    public java.util.Optional<Expose> expose() {
+        return java.util.Optional.ofNullable(expose);
     }
 
     /** The id that events carry in {@link Event#forwardId()}. */
@@ -80,9 +97,13 @@ public final class Forward implements AutoCloseable {
         return life.isClosed();
     }
 
-    /** Stop listening and close this forward's connections. Idempotent. */
+    /** Stop listening and close this forward's connections. Idempotent. The forward of an Expose closes the Expose. */
     @Override
     public void close() {
+        if (expose != null) {
+            expose.close();
+            return;
+        }
         cleanable.clean();
         life.close();
         tunnel.forwards.remove(this);

@@ -25,7 +25,7 @@ public final class Tunnel implements AutoCloseable {
     private final long id;
     /** As in C, a forward lives until it or its tunnel is closed: hold it. */
     final Set<Forward> forwards = ConcurrentHashMap.newKeySet();
-    /** The same for its {@link Dns} and {@link Router} objects (closed before the session). */
+    /** The same for its {@link Dns}, {@link Router} and {@link Expose} objects (closed before the session). */
     final Set<AutoCloseable> services = ConcurrentHashMap.newKeySet();
     private final Cleaner.Cleanable cleanable;
 
@@ -175,12 +175,25 @@ public final class Tunnel implements AutoCloseable {
         return Router.start(this, RouterOptions.builder().dns(dns).build());
     }
 
+    /**
+     * Make a local service reachable by cloud callers: a reverse forward on the
+     * bastion, registered in the registry of {@code registration} under the
+     * bastion's address ({@link ExposeOptions.Builder#advertiseHost}, else the
+     * registration's address, else the bastion's host) and the forward's port
+     * (the registration's port is not used). Returns once the forward listens and the
+     * registration has started: {@code expose.registration().awaitRegistered(..)}
+     * waits for the registry.
+     */
+    public Expose expose(ExposeOptions options, RegistrationOptions registration) {
+        return Expose.start(this, options, registration);
+    }
+
     public boolean isClosed() {
         return life.isClosed();
     }
 
     /**
-     * Close every forward, router and DNS resolver of this tunnel, then the
+     * Close every expose (deregistered), forward, router and DNS resolver of this tunnel, then the
      * session (and the context, if the tunnel made it). Idempotent.
      */
     @Override
