@@ -38,7 +38,11 @@ static void on_answer(void *data, const devkit__http_response *res)
 	int rc;
 	if (res->rc < 0) {
 		rc = res->rc;
-		snprintf(message, sizeof(message), "%s: %s", h->what, res->error);
+		/* Through a tunnel forward, a registry that is down shows as a closed
+		 * connection ("Empty reply from server"): say where it was reached. */
+		snprintf(message, sizeof(message), "%s: %s%s", h->what, res->error,
+			h->r->connect_to ? " (reached through the bastion, which could not reach the "
+			"registry or lost it)" : "");
 	} else {
 		rc = devkit__reg_http_status_rc(res->status);
 		/* The first line of an error body is usually the registry's reason. */

@@ -121,7 +121,8 @@ static void set_state(devkit__reg *r, int state, int error, const char *message)
 	snprintf(ev.message, sizeof(ev.message), "%s %s: %s", r->backend->name, r->service,
 		message ? message : devkit_registration_state_name(state));
 	devkit__event_emit(r->ctx, &ev);
-	devkit__reg_log(r, error ? DEVKIT_LOG_WARN : DEVKIT_LOG_INFO, "%s%s%s",
+	/* A streak of retries warns once; the event carries every one. */
+	devkit__reg_log(r, error && changed ? DEVKIT_LOG_WARN : DEVKIT_LOG_INFO, "%s%s%s",
 		devkit_registration_state_name(state), message ? ": " : "", message ? message : "");
 }
 
@@ -318,7 +319,7 @@ static void finish_close(devkit__reg *r, int rc, const char *message)
 	r->close_rc = rc;
 	snprintf(r->close_message, sizeof(r->close_message), "%s", message ? message : "");
 	set_state(r, DEVKIT_REGISTRATION_DEREGISTERED, rc,
-		rc == 0 ? "removed from the registry" : message);
+		message && message[0] ? message : "removed from the registry");
 	uv_close((uv_handle_t *)&r->timer, on_timer_closed);
 }
 

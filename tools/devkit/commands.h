@@ -9,5 +9,6 @@
 
 int cmd_tunnel(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_expose(int argc, char **argv);
 
 #endif

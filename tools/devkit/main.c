@@ -20,6 +20,7 @@ struct command {
 static const struct command commands[] = {
 	{ "tunnel", cmd_tunnel, "SSH tunnel to a bastion: SOCKS/HTTP proxy, -L and -R forwards" },
 	{ "run", cmd_run, "run a command with its cluster names and CIDRs routed through the tunnel" },
+	{ "expose", cmd_expose, "expose a local service to the cloud: reverse forward + registry entry" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
