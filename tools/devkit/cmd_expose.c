@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_report.h"
 #include "cli_signal.h"
 #include "cmd_expose.h"
 #include "commands.h"
@@ -181,8 +182,7 @@ static int handle_event(struct expose_cli *t, const devkit_event *ev)
 	if (expose_report_event(t, ev) != 0)
 		return EV_OUTPUT;
 	if (ev->type == DEVKIT_EVENT_TUNNEL_STATE && ev->state == DEVKIT_TUNNEL_DOWN) {
-		/* The library's message starts with the state: "down: bastion ...". */
-		const char *why = strncmp(ev->message, "down: ", 6) == 0 ? ev->message + 6 : ev->message;
+		const char *why = cli_without_state_prefix(ev->message, "down");
 
 		cli_errorf("tunnel to %s is down%s%s", t->conn.bastion, why[0] ? ": " : "", why);
 		return EV_DOWN;

@@ -12,12 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_report.h"
 #include "cmd_run.h"
-
-static const char *or_unknown(const char *name)
-{
-	return name ? name : "unknown";
-}
 
 static const char *signal_name(int sig, char *buf, size_t size)
 {
@@ -64,7 +60,6 @@ static const char *command_text(char **cmd, char *buf, size_t size)
 static void ready_json(struct run_cli *t)
 {
 	cli_json *j = &t->out;
-	devkit_buf info = DEVKIT_BUF_INIT;
 
 	cli_json_object_begin(j, NULL);
 	cli_json_string(j, "event", "ready");
@@ -74,27 +69,9 @@ static void ready_json(struct run_cli *t)
 		cli_json_string(j, "bastion", t->conn.bastion);
 		cli_json_uint(j, "tunnel", t->tunnel_id);
 	}
-	if (t->tunnel && devkit_tunnel_describe(t->tunnel, &info) == 0 && info.ptr) {
-		const char *p = info.ptr, *end = info.ptr + info.size;
-
-		/* The library's "key=value" lines, passed through as they are. */
-		cli_json_object_begin(j, "session");
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *le = nl ? nl : end;
-			const char *eq = memchr(p, '=', (size_t)(le - p));
-			char k[64], v[512];
-
-			if (eq && eq > p) {
-				snprintf(k, sizeof(k), "%.*s", (int)(eq - p), p);
-				snprintf(v, sizeof(v), "%.*s", (int)(le - eq - 1), eq + 1);
-				cli_json_string(j, k, v);
-			}
-			p = nl ? nl + 1 : end;
-		}
-		cli_json_object_end(j);
-	}
-	devkit_buf_dispose(&info);
+	/* The library's "key=value" lines, passed through as they are; none with
+	 * --control, where the tunnel is another process's. */
+	cli_json_session(j, t->tunnel);
 	cli_json_string(j, "control", run_control_path(t));
 	cli_json_string(j, "preload", t->preload);
 	/* With --control: what the shim was told; the tunnel's own DNS answers. */
@@ -144,7 +121,7 @@ static void event_json(struct run_cli *t, const devkit_event *ev)
 	cli_json *j = &t->out;
 
 	cli_json_object_begin(j, NULL);
-	cli_json_string(j, "event", or_unknown(devkit_event_type_name(ev->type)));
+	cli_json_string(j, "event", cli_or_unknown(devkit_event_type_name(ev->type)));
 	cli_json_uint(j, "tunnel", ev->tunnel_id);
 	if (ev->forward_id)
 		cli_json_uint(j, "forward", ev->forward_id);
@@ -163,7 +140,7 @@ void run_report_event(struct run_cli *t, const devkit_event *ev)
 	 * Starting states and forward announcements were said by "ready". */
 	if (ev->type != DEVKIT_EVENT_TUNNEL_STATE || ev->state == DEVKIT_TUNNEL_CONNECTING)
 		return;
-	run_say(t, "tunnel %s%s%s", or_unknown(devkit_tunnel_state_name(ev->state)),
+	run_say(t, "tunnel %s%s%s", cli_or_unknown(devkit_tunnel_state_name(ev->state)),
 		ev->message[0] ? ": " : "", ev->message);
 	if (ev->state == DEVKIT_TUNNEL_DOWN)
 		run_say(t, "routed connects of %s fail from now on", t->cmd[0]);

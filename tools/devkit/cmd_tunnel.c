@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_report.h"
 #include "cli_signal.h"
 #include "cmd_tunnel.h"
 #include "commands.h"
@@ -325,8 +326,11 @@ static int handle_event(struct tunnel_cli *t, const devkit_event *ev)
 	if (report_event(t, ev) != 0)
 		return -1;
 	if (is_fatal(ev)) {
-		cli_errorf("tunnel to %s is down%s%s", t->conn.bastion, ev->message[0] ? ": " : "",
-			ev->message);
+		/* The library's message starts with the state: "down: bastion ...". */
+		const char *why = cli_without_state_prefix(ev->message,
+			devkit_tunnel_state_name(ev->state));
+
+		cli_errorf("tunnel to %s is down%s%s", t->conn.bastion, why[0] ? ": " : "", why);
 		return 1;
 	}
 	return 0;

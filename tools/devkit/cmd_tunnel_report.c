@@ -4,12 +4,9 @@
  * --json mode: one JSON object per line on stdout (schema in docs/cli.md).
  * Errors and library log lines always go to stderr, so stdout stays parseable.
  */
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
-#include <time.h>
 
+#include "cli_report.h"
 #include "cmd_tunnel.h"
 
 static const char *kind_name(devkit_forward_kind kind)
@@ -20,41 +17,6 @@ static const char *kind_name(devkit_forward_kind kind)
 	case DEVKIT_FORWARD_REMOTE: return "remote";
 	default: return "unknown";
 	}
-}
-
-static const char *or_unknown(const char *name)
-{
-	return name ? name : "unknown";
-}
-
-static const char *signal_name(int sig)
-{
-	switch (sig) {
-	case SIGINT: return "SIGINT";
-	case SIGTERM: return "SIGTERM";
-	case SIGHUP: return "SIGHUP";
-	default: return "signal";
-	}
-}
-
-/* "HH:MM:SS message" on stdout, flushed; -1 if stdout is gone. */
-static int say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int say(const char *fmt, ...)
-{
-	char stamp[16] = "";
-	char line[1024];
-	struct tm tm;
-	time_t now = time(NULL);
-	va_list ap;
-
-	if (localtime_r(&now, &tm))
-		strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (printf("%s %s\n", stamp, cli_printable(line)) < 0 || fflush(stdout) != 0)
-		return -1;
-	return 0;
 }
 
 static const char *target_of(const struct tunnel_forward *f, char *buf, size_t size)
@@ -101,61 +63,6 @@ static void json_forward(cli_json *j, const struct tunnel_forward *f)
 	cli_json_object_end(j);
 }
 
-/*
- * Walk devkit_tunnel_describe()'s "key=value" lines. The keys are whatever the
- * library reports (cipher, host key fingerprint, user...); the CLI passes them
- * through rather than guessing a fixed set.
- */
-static void each_describe_line(const devkit_buf *buf,
-	void (*fn)(const char *key, size_t key_len, const char *value, size_t value_len, void *arg),
-	void *arg)
-{
-	const char *p = buf->ptr, *end = buf->ptr + buf->size;
-
-	while (p && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *line_end = nl ? nl : end;
-		const char *eq = memchr(p, '=', (size_t)(line_end - p));
-
-		if (eq && eq > p)
-			fn(p, (size_t)(eq - p), eq + 1, (size_t)(line_end - eq - 1), arg);
-		p = nl ? nl + 1 : end;
-	}
-}
-
-static void describe_to_json(const char *key, size_t key_len, const char *value,
-	size_t value_len, void *arg)
-{
-	char k[64], v[512];
-
-	snprintf(k, sizeof(k), "%.*s", (int)key_len, key);
-	snprintf(v, sizeof(v), "%.*s", (int)value_len, value);
-	cli_json_string(arg, k, v);
-}
-
-struct text_acc {
-	char text[768];
-	size_t len;
-};
-
-static void describe_to_text(const char *key, size_t key_len, const char *value,
-	size_t value_len, void *arg)
-{
-	struct text_acc *acc = arg;
-	int n;
-
-	/* The status line already names the bastion and says it is up. */
-	if ((key_len == 7 && memcmp(key, "bastion", 7) == 0)
-		|| (key_len == 5 && memcmp(key, "state", 5) == 0))
-		return;
-	if (acc->len >= sizeof(acc->text))
-		return;
-	n = snprintf(acc->text + acc->len, sizeof(acc->text) - acc->len, "%s%.*s=%.*s",
-		acc->len ? ", " : "", (int)key_len, key, (int)value_len, value);
-	if (n > 0)
-		acc->len += (size_t)n;
-}
-
 /* The router's part of "ready": what `devkit run --control` needs. */
 static void json_routing(struct tunnel_cli *t)
 {
@@ -170,17 +77,15 @@ static int say_routing(struct tunnel_cli *t)
 {
 	const char *path = devkit_router_control_path(t->router);
 
-	if (t->dns && say("names under %s resolve through the cluster DNS %s",
+	if (t->dns && cli_say("names under %s resolve through the cluster DNS %s",
 		t->cluster.domains, t->cluster.cluster_dns) != 0)
 		return -1;
-	return say("control %s: devkit run --control %s -- CMD routes CMD through this tunnel",
+	return cli_say("control %s: devkit run --control %s -- CMD routes CMD through this tunnel",
 		path, path);
 }
 
 int report_ready(struct tunnel_cli *t)
 {
-	devkit_buf info = DEVKIT_BUF_INIT;
-	int have_info = devkit_tunnel_describe(t->tunnel, &info) == 0 && info.ptr;
 	int rc = 0;
 
 	if (t->json) {
@@ -190,11 +95,7 @@ int report_ready(struct tunnel_cli *t)
 		cli_json_string(j, "event", "ready");
 		cli_json_string(j, "bastion", t->conn.bastion);
 		cli_json_uint(j, "tunnel", t->tunnel_id);
-		if (have_info) {
-			cli_json_object_begin(j, "session");
-			each_describe_line(&info, describe_to_json, j);
-			cli_json_object_end(j);
-		}
+		cli_json_session(j, t->tunnel);
 		cli_json_array_begin(j, "forwards");
 		for (size_t i = 0; i < t->n_forwards; i++)
 			json_forward(j, &t->forwards[i]);
@@ -204,21 +105,16 @@ int report_ready(struct tunnel_cli *t)
 		cli_json_object_end(j);
 		rc = cli_json_write(j, stdout);
 	} else {
-		struct text_acc acc = { "", 0 };
 		char line[CLI_HOST_MAX * 3];
 
-		if (have_info)
-			each_describe_line(&info, describe_to_text, &acc);
-		rc = say("tunnel up: %s%s%s%s", t->conn.bastion, acc.len ? " (" : "", acc.text,
-			acc.len ? ")" : "");
+		rc = cli_say_tunnel_up(t->conn.bastion, t->tunnel);
 		for (size_t i = 0; rc == 0 && i < t->n_forwards; i++)
-			rc = say("%s", describe_forward(&t->forwards[i], line, sizeof(line)));
+			rc = cli_say("%s", describe_forward(&t->forwards[i], line, sizeof(line)));
 		if (rc == 0 && t->router)
 			rc = say_routing(t);
 		if (rc == 0)
-			rc = say("ready; Ctrl-C to close");
+			rc = cli_say("ready; Ctrl-C to close");
 	}
-	devkit_buf_dispose(&info);
 	return rc;
 }
 
@@ -228,7 +124,7 @@ static int event_json(struct tunnel_cli *t, const devkit_event *ev)
 	struct tunnel_forward *f = tunnel_find_forward(t, ev->forward_id);
 
 	cli_json_object_begin(j, NULL);
-	cli_json_string(j, "event", or_unknown(devkit_event_type_name(ev->type)));
+	cli_json_string(j, "event", cli_or_unknown(devkit_event_type_name(ev->type)));
 	cli_json_uint(j, "tunnel", ev->tunnel_id);
 	if (ev->forward_id) {
 		cli_json_uint(j, "forward", ev->forward_id);
@@ -240,61 +136,26 @@ static int event_json(struct tunnel_cli *t, const devkit_event *ev)
 	return cli_json_write(j, stdout);
 }
 
-/*
- * The message without a leading "<state>" or "<state>: ", which the status
- * line already says ("tunnel closed: closed" reads badly). JSON keeps the
- * message exactly as the library wrote it.
- */
-static const char *without_state_prefix(const char *message, const char *state)
-{
-	size_t n = state ? strlen(state) : 0;
-
-	if (n && strncmp(message, state, n) == 0) {
-		if (message[n] == '\0')
-			return "";
-		if (message[n] == ':' && message[n + 1] == ' ')
-			return message + n + 2;
-	}
-	return message;
-}
-
 static int event_text(struct tunnel_cli *t, const devkit_event *ev)
 {
 	struct tunnel_forward *f = tunnel_find_forward(t, ev->forward_id);
-	const char *state = devkit_tunnel_state_name(ev->state);
-	const char *message = ev->message;
-	char what[CLI_HOST_MAX * 3], why[512] = "";
+	char what[CLI_HOST_MAX * 3], why[512];
 
-	if (ev->type == DEVKIT_EVENT_TUNNEL_STATE)
-		message = without_state_prefix(message, state);
-	/* ": message (error text)", each part only when present. */
-	if (message[0] && ev->error)
-		snprintf(why, sizeof(why), ": %s (%s)", message, devkit_strerror(ev->error));
-	else if (message[0])
-		snprintf(why, sizeof(why), ": %s", message);
-	else if (ev->error)
-		snprintf(why, sizeof(why), ": %s", devkit_strerror(ev->error));
-
+	cli_event_why(ev, why, sizeof(why));
 	switch (ev->type) {
-	case DEVKIT_EVENT_TUNNEL_STATE:
-		/* The library's message usually counts attempts itself. */
-		if (ev->attempt && ev->state == DEVKIT_TUNNEL_RECONNECTING && !strstr(message, "attempt"))
-			return say("tunnel reconnecting (attempt %d)%s", ev->attempt, why);
-		return say("tunnel %s%s", or_unknown(state), why);
 	case DEVKIT_EVENT_FORWARD_READY:
 		/* Our one-line picture says all a person needs; JSON has the message. */
 		if (f)
-			return say("%s (ready)", describe_forward(f, what, sizeof(what)));
-		return say("forward #%llu ready on %s%s", (unsigned long long)ev->forward_id,
+			return cli_say("%s (ready)", describe_forward(f, what, sizeof(what)));
+		return cli_say("forward #%llu ready on %s%s", (unsigned long long)ev->forward_id,
 			cli_format_hostport(what, sizeof(what), ev->address, ev->port), why);
 	case DEVKIT_EVENT_FORWARD_FAILED:
 		if (f)
-			return say("%s %s failed%s", f->flag, f->arg, why);
-		return say("forward #%llu failed%s", (unsigned long long)ev->forward_id, why);
-	case DEVKIT_EVENT_EVENTS_DROPPED:
-		return say("%d events dropped: the queue was full", ev->attempt);
+			return cli_say("%s %s failed%s", f->flag, f->arg, why);
+		return cli_say("forward #%llu failed%s", (unsigned long long)ev->forward_id, why);
 	default:
-		return say("%s%s", or_unknown(devkit_event_type_name(ev->type)), why);
+		/* Tunnel states and the rest: worded as `devkit expose` words them. */
+		return cli_say_event(ev, why);
 	}
 }
 
@@ -339,7 +200,7 @@ int report_stats(struct tunnel_cli *t)
 		cli_json_object_begin(j, NULL);
 		cli_json_string(j, "event", "stats");
 		cli_json_uint(j, "tunnel", t->tunnel_id);
-		cli_json_string(j, "state", or_unknown(devkit_tunnel_state_name(ts.state)));
+		cli_json_string(j, "state", cli_or_unknown(devkit_tunnel_state_name(ts.state)));
 		cli_json_uint(j, "reconnects", ts.reconnects);
 		cli_json_uint(j, "bytes_in", ts.bytes_in);
 		cli_json_uint(j, "bytes_out", ts.bytes_out);
@@ -370,9 +231,9 @@ int report_stats(struct tunnel_cli *t)
 	} else {
 		char in[32], out[32];
 
-		return say("stats: %s; connections %llu open, %llu total; in %s, out %s; "
+		return cli_say("stats: %s; connections %llu open, %llu total; in %s, out %s; "
 			"%llu failures; %llu reconnects",
-			or_unknown(devkit_tunnel_state_name(ts.state)),
+			cli_or_unknown(devkit_tunnel_state_name(ts.state)),
 			(unsigned long long)ts.channels_open, (unsigned long long)ts.channels_total,
 			human_bytes(ts.bytes_in, in, sizeof(in)),
 			human_bytes(ts.bytes_out, out, sizeof(out)),
@@ -386,11 +247,11 @@ int report_closing(struct tunnel_cli *t, int sig)
 		cli_json_object_begin(&t->out, NULL);
 		cli_json_string(&t->out, "event", "closing");
 		cli_json_uint(&t->out, "tunnel", t->tunnel_id);
-		cli_json_string(&t->out, "signal", signal_name(sig));
+		cli_json_string(&t->out, "signal", cli_signal_name(sig));
 		cli_json_object_end(&t->out);
 		return cli_json_write(&t->out, stdout);
 	}
-	return say("%s: closing the tunnel", signal_name(sig));
+	return cli_say("%s: closing the tunnel", cli_signal_name(sig));
 }
 
 void report_error(struct tunnel_cli *t, const char *context, int rc)
