@@ -36,7 +36,15 @@ struct devkit__resolve {
 	int cancelled;
 	int port;
 	char host[256];
-	uv_idle_t literal; /* answers IP literals on the next loop turn */
+	uv_idle_t literal; /* answers IP literals, and early answers, on the next loop turn */
+	int starting;      /* inside devkit__resolve_start */
+	/* An answer c-ares gave from inside ares_getaddrinfo (names from
+	 * /etc/hosts such as localhost), kept for the next loop turn. */
+	int early;
+	int early_status;
+	char early_msg[512];
+	struct sockaddr_storage early_addrs[8];
+	int early_count;
 };
 
 static void arm_timer(resolver *r);
@@ -153,9 +161,31 @@ static int literal_address(const char *host, int port, struct sockaddr_storage *
 
 static void free_resolve(uv_handle_t *h) { free(h->data); }
 
+static void on_early(uv_idle_t *idle)
+{
+	devkit__resolve *q = idle->data;
+	uv_idle_stop(idle);
+	q->early = 0;
+	if (!q->cancelled)
+		q->cb(q->data, q->early_status, q->early_status ? q->early_msg : NULL, q->early_addrs,
+			q->early_count);
+	uv_close((uv_handle_t *)&q->literal, free_resolve);
+}
+
 static void finish(devkit__resolve *q, int status, const char *msg,
 	const struct sockaddr_storage *addrs, int count)
 {
+	if (q->starting) {
+		/* Never call back before devkit__resolve_start has returned. */
+		q->early = 1;
+		q->early_status = status;
+		snprintf(q->early_msg, sizeof(q->early_msg), "%s", msg ? msg : "");
+		q->early_count = count > 8 ? 8 : count;
+		for (int i = 0; i < q->early_count; i++)
+			q->early_addrs[i] = addrs[i];
+		uv_idle_start(&q->literal, on_early);
+		return;
+	}
 	if (!q->cancelled)
 		q->cb(q->data, status, msg, addrs, count);
 	uv_close((uv_handle_t *)&q->literal, free_resolve);
@@ -232,7 +262,9 @@ int devkit__resolve_start(devkit_ctx *ctx, const char *host, int port,
 		hints.ai_family = AF_UNSPEC;
 		hints.ai_socktype = SOCK_STREAM;
 		hints.ai_flags = ARES_AI_NUMERICSERV;
+		q->starting = 1;
 		ares_getaddrinfo(r->channel, host, service, &hints, on_addrinfo, q);
+		q->starting = 0;
 		arm_timer(r);
 	}
 	if (out)

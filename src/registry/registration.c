@@ -30,9 +30,6 @@ struct devkit_registration {
 	devkit__reg r;
 };
 
-/* TEMPORARY until zookeeper.c lands */
-extern const devkit__reg_backend devkit__reg_zookeeper __attribute__((weak));
-
 static const devkit__reg_backend *const backends[] = {
 	&devkit__reg_nacos, &devkit__reg_eureka, &devkit__reg_consul,
 	&devkit__reg_zookeeper, &devkit__reg_etcd,
@@ -446,7 +443,7 @@ static int check_options(const devkit_registration_options *o)
 static const devkit__reg_backend *find_backend(const char *scheme)
 {
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (backends[i] && strcmp(backends[i]->name, scheme) == 0)
+		if (strcmp(backends[i]->name, scheme) == 0)
 			return backends[i];
 	if (strcmp(scheme, "zk") == 0)
 		return &devkit__reg_zookeeper;

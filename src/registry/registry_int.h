@@ -56,8 +56,9 @@ typedef struct devkit__reg_backend {
 	unsigned int default_ttl_ms;
 	unsigned int default_heartbeat_ms; /* 0: a third of the TTL */
 	/* Check the backend's options and URL query, build r->backend_data.
-	 * Synchronous; on error set r->message-style text with devkit__reg_error()
-	 * and return a negative code. */
+	 * Synchronous, on the I/O thread; on error set the thread's error
+	 * (devkit__error_set) and return a negative code. No loop handles here:
+	 * after a failed init, destroy() runs on the caller's thread. */
 	int (*init)(devkit__reg *r);
 	/* Start an operation; end it with devkit__reg_op_done(). A backend that
 	 * keeps the entry alive by itself (a ZooKeeper session) sets heartbeat

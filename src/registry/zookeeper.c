@@ -492,11 +492,13 @@ static int session_open(zk *z, const char *connect)
 
 /* zookeeper_close() of a connected session sends the close request, then
  * waits up to 1.5 s for the answer with poll(POLLIN) — on our loop. Make that
- * wait end at once: drop what came in (nothing we still want) and shut the
- * socket's read side, which poll reports as readable. The request still goes
- * out, and the server applies it as a transaction whether or not we read the
- * reply. If the socket cannot take the request now, do not wait for room:
- * the session then ends with its timeout. */
+ * wait end at once: shut the socket's read side, which poll reports as
+ * readable. The request still goes out and the server applies it as a
+ * transaction whether or not we read the reply (measured: the session is
+ * gone from `mntr` at once). What came in before is read and dropped first
+ * (nothing we still want): a socket closed with unread data sends a reset,
+ * which could make the server drop the request. If the socket cannot take
+ * the request now, do not wait for room: the session ends with its timeout. */
 static void make_close_quick(int fd)
 {
 	char buf[4096];
@@ -639,8 +641,9 @@ static void on_stale_deleted(int rc, const void *data)
 	errno = saved;
 }
 
-/* An ephemeral node of ours is there already (an earlier session's, not
- * expired yet): delete it and create it again, in this session. */
+/* An ephemeral node of ours is there already, from an earlier session that
+ * has not expired yet (or anyone's persistent node): delete it and create it
+ * again, in this session, so that it goes when this session goes. */
 static void replace_node(zk *z, int i)
 {
 	zk_node *n = &z->nodes[i];
@@ -650,6 +653,41 @@ static void replace_node(zk *z, int i)
 	if (!q || zoo_adelete(z->s->zh, n->path, -1, on_stale_deleted, q) != ZOK)
 		free(q);
 	issue_create(z, i, 1);
+}
+
+/* Whose is the node that was there? */
+static void on_existing(int rc, const struct Stat *stat, const void *data)
+{
+	int saved = errno;
+	zk_req *q = (zk_req *)data;
+	zk *z = req_owner(q);
+	if (z) {
+		zk_node *n = &z->nodes[q->node];
+		z->pending--;
+		if (rc == ZOK && stat && stat->ephemeralOwner == zoo_client_id(z->s->zh)->client_id)
+			z->registered = 1; /* this session's own (a retry): keep it, no blip */
+		else if (rc == ZOK)
+			replace_node(z, q->node);
+		else if (rc == ZNONODE)
+			issue_create(z, q->node, 1); /* gone meanwhile */
+		else
+			note_failure(z, rc, "check", n->path);
+		check_written(z);
+	}
+	free(q);
+	errno = saved;
+}
+
+static void check_existing(zk *z, int i)
+{
+	zk_req *q = req_new(z, i, 1);
+	int rc = q ? zoo_aexists(z->s->zh, z->nodes[i].path, 0, on_existing, q) : ZSYSTEMERROR;
+	if (rc != ZOK) {
+		free(q);
+		note_failure(z, rc, "check", z->nodes[i].path);
+		return;
+	}
+	z->pending++;
 }
 
 static void on_created(int rc, const char *value, const void *data)
@@ -664,7 +702,7 @@ static void on_created(int rc, const char *value, const void *data)
 		if (rc == ZOK && n->ephemeral)
 			z->registered = 1;
 		if (rc == ZNODEEXISTS && n->ephemeral && !q->retry)
-			replace_node(z, q->node);
+			check_existing(z, q->node);
 		else if (rc != ZOK && !(rc == ZNODEEXISTS && !n->ephemeral))
 			note_failure(z, rc, "create", n->path);
 		check_written(z);

@@ -12,13 +12,9 @@
 #include "registry_test.h"
 #include "registry/registry_int.h"
 
-/* registration.c declares the backend weak while zookeeper.c is new; from a
- * static library a weak reference pulls nothing in. This strong one does.
- * (Harmless once the weak declaration is gone.) */
-const devkit__reg_backend *const zk_backend_linked = &devkit__reg_zookeeper;
-
 static fx_daemon zk;
 static devkit_ctx *ctx;
+static rt_holder holder; /* a process holding a registration, killed in teardown */
 
 /* Every log line of the engine, to check what reaches the log (and what must not). */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -59,7 +55,13 @@ static void setup(void)
 
 static void teardown(void)
 {
+	rt_holder_kill(&holder);
 	devkit_ctx_free(ctx);
+	/* DEVKIT_TEST_LOGS=1: show what the engine logged, for a failing test. */
+	if (getenv("DEVKIT_TEST_LOGS") && logs.ptr) {
+		fprintf(stderr, "--- engine log ---\n%s--- end ---\n", logs.ptr);
+		fx_daemon_log_tail(&zk, 80);
+	}
 	fx_daemon_stop(&zk);
 	free(logs.ptr);
 	logs.ptr = NULL;
@@ -290,21 +292,26 @@ Test(zookeeper, a_stale_node_is_replaced)
 	devkit_registration_free(r);
 }
 
+static int reconnected(void *unused)
+{
+	(void)unused;
+	return logs_contain("reconnected to ZooKeeper") || logs_contain("registered again");
+}
+
 Test(zookeeper, zookeeper_restart_keeps_the_registration)
 {
 	devkit_registration_options o = dubbo_options(url_of(NULL), 20882);
-	o.ttl_ms = 10000;
+	o.ttl_ms = 6000;
 	devkit_registration *r = rt_register(ctx, &o, 10000);
 	cr_assert_eq(fx_zk_restart(&zk, FX_ZK_START_TIMEOUT_MS), 0);
-	/* The restarted server restores the session from its data: the client
-	 * reconnects to it and the nodes are still (or again) there. */
-	cr_assert(rt_eventually(one_provider, "com.example.Greeter", 15000));
-	long long deadline = fx_now_ms() + 15000;
-	while (devkit_registration_get_state(r) != DEVKIT_REGISTRATION_REGISTERED &&
-		fx_now_ms() < deadline)
-		fx_sleep_ms(100);
-	cr_assert_eq(devkit_registration_get_state(r), DEVKIT_REGISTRATION_REGISTERED);
+	/* The restarted server restores the session from its data and the
+	 * client reconnects to it. ZooKeeper 3.8.0 may leave a connection made
+	 * while it starts neither served nor closed (an NPE in its close); the
+	 * client gives such a connection up after 2/3 of the session timeout. */
+	cr_assert(rt_eventually(reconnected, NULL, 20000), "the client did not reconnect");
 	cr_assert(logs_contain("connection to ZooKeeper lost"));
+	cr_assert(rt_eventually(one_provider, "com.example.Greeter", 10000));
+	cr_assert_eq(devkit_registration_get_state(r), DEVKIT_REGISTRATION_REGISTERED);
 	cr_assert_eq(devkit_registration_close(r), 0, "%s", devkit_error_last()->message);
 	cr_assert_eq(provider_count("com.example.Greeter"), 0);
 }
@@ -331,6 +338,7 @@ Test(zookeeper, an_expired_session_is_replaced)
 	devkit_event ev;
 	cr_assert(rt_wait_event(ctx, id, DEVKIT_REGISTRATION_LOST, 10000, &ev), "no LOST event");
 	cr_assert(strstr(ev.message, "expired"), "%s", ev.message);
+	fprintf(stderr, "[expiry] %s\n", ev.message);
 	cr_assert(rt_wait_event(ctx, id, DEVKIT_REGISTRATION_REGISTERED, 15000, &ev),
 		"not registered again");
 	cr_assert(rt_eventually(one_provider, "com.example.Greeter", 5000));
@@ -345,18 +353,18 @@ Test(zookeeper, an_expired_session_is_replaced)
 
 Test(zookeeper, killed_holder_disappears_after_the_session_timeout)
 {
-	rt_holder h;
-	cr_assert_eq(rt_holder_start(&h, url_of(NULL), "inventory", "10.1.2.4", 7000, 2000), 0);
+	rt_holder *h = &holder;
+	cr_assert_eq(rt_holder_start(h, url_of(NULL), "inventory", "10.1.2.4", 7000, 2000), 0);
 	cr_assert_eq(provider_count("inventory"), 1);
 	/* The client printed nothing of its own (its lines go to the engine's log). */
-	FILE *f = fopen(h.log, "r");
+	FILE *f = fopen(h->log, "r");
 	char line[512];
 	while (f && fgets(line, sizeof(line), f))
 		cr_assert_null(strstr(line, "ZOO_"), "the ZooKeeper client printed: %s", line);
 	if (f)
 		fclose(f);
 	long long killed_at = fx_now_ms();
-	rt_holder_kill(&h);
+	rt_holder_kill(h);
 	cr_assert(rt_eventually(no_provider, "inventory", 10000),
 		"still registered 10 s after SIGKILL with a 2 s session");
 	/* ... and not because the holder removed it: it could not. */
@@ -434,4 +442,84 @@ Test(zookeeper, bad_options_fail_at_once)
 	cr_assert_eq(devkit_registration_new(&r, ctx, &o), DEVKIT_EINVAL);
 	cr_assert(strstr(devkit_error_last()->message, "bad&key"), "%s",
 		devkit_error_last()->message);
+}
+
+static int log_has(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	int found = 0;
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static const char *holder_log;
+
+static int holder_registered_again(void *unused)
+{
+	(void)unused;
+	return log_has(holder_log, "registered again");
+}
+
+/* A laptop that slept past the session timeout: the server expired the
+ * session meanwhile, and the client hears so when it reconnects. */
+Test(zookeeper, a_holder_frozen_past_its_session_registers_again)
+{
+	rt_holder *h = &holder;
+	cr_assert_eq(rt_holder_start(h, url_of(NULL), "inventory", "10.1.2.4", 7001, 1000), 0);
+	cr_assert_eq(provider_count("inventory"), 1);
+	kill(h->pid, SIGSTOP);
+	cr_assert(rt_eventually(no_provider, "inventory", 10000), "the server kept the session");
+	kill(h->pid, SIGCONT);
+	holder_log = h->log;
+	cr_assert(rt_eventually(holder_registered_again, NULL, 15000), "not registered again");
+	cr_assert(log_has(h->log, "lost: zookeeper inventory: ZooKeeper session expired"));
+	cr_assert(rt_eventually(one_provider, "inventory", 5000));
+}
+
+/* Host names go through the engine's resolver; the client sees numbers. */
+Test(zookeeper, a_host_name_is_resolved_first)
+{
+	char url[96];
+	snprintf(url, sizeof(url), "zookeeper://localhost:%d?layout=interface", zk.port);
+	devkit_registration_options o = dubbo_options(url, 20887);
+	devkit_registration *r = rt_register(ctx, &o, 10000);
+	cr_assert_eq(provider_count("com.example.Greeter"), 1);
+	cr_assert(logs_contain("connecting to ZooKeeper at 127.0.0.1:"), "the client got a name?");
+	devkit_registration_free(r);
+}
+
+/* Freeing the engine with a registration still open removes its nodes too. */
+Test(zookeeper, engine_shutdown_removes_the_nodes)
+{
+	devkit_registration_options o = dubbo_options(url_of(NULL), 20888);
+	rt_register(ctx, &o, 10000);
+	cr_assert_eq(provider_count("com.example.Greeter"), 1);
+	devkit_ctx_free(ctx);
+	ctx = NULL;
+	cr_assert_eq(provider_count("com.example.Greeter"), 0);
+	json_t *list = apps(NULL, "greeter");
+	cr_assert_eq(json_array_size(list), 0);
+	json_decref(list);
+}
+
+/* Closing while ZooKeeper is down cannot confirm the removal: it says so
+ * within the request timeout instead of hanging. */
+Test(zookeeper, close_while_zookeeper_is_down_reports_it)
+{
+	devkit_registration_options o = dubbo_options(url_of(NULL), 20889);
+	o.ttl_ms = 2000;
+	o.timeout_ms = 1500;
+	devkit_registration *r = rt_register(ctx, &o, 10000);
+	fx_daemon_kill(&zk);
+	long long t0 = fx_now_ms();
+	int rc = devkit_registration_close(r);
+	long long took = fx_now_ms() - t0;
+	cr_assert_eq(rc, DEVKIT_ETIMEOUT, "rc %d", rc);
+	cr_assert(strstr(devkit_error_last()->message, "session expires"), "%s",
+		devkit_error_last()->message);
+	cr_assert_lt(took, 3000, "close took %lld ms", took);
 }
