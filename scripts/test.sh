@@ -133,7 +133,7 @@ stage_test_tsan() {
 stage_bindings() { scripts/test_bindings.sh; }
 # The benchmark is not a test; its smoke mode (a few MB, 100 connections,
 # about 15 s) proves that it still runs against OpenSSH and the raw loopback.
-stage_bench_smoke() { bench/run.sh --smoke; }
+stage_bench_smoke() { bench/run.sh --smoke && bench/registry.sh --smoke; }
 
 if [ $setup -eq 1 ]; then
 	run_stage setup stage_setup
