@@ -11,5 +11,6 @@
 #include "devkit/registry.h"
 #include "devkit/k8s.h"
 #include "devkit/replica.h"
+#include "devkit/config.h"
 
 #endif

@@ -58,6 +58,8 @@ fi
 py_missing=()
 python3 -c 'import pytest' 2>/dev/null || py_missing+=(pytest)
 python3 -c 'import scikit_build_core' 2>/dev/null || py_missing+=(scikit-build-core)
+python3 -c 'import jsonschema' 2>/dev/null || py_missing+=(jsonschema)   # docs/devkit.schema.json
+python3 -c 'import yaml' 2>/dev/null || py_missing+=(PyYAML)            # config examples
 if [ "${#py_missing[@]}" -gt 0 ]; then
 	say "pip installing: ${py_missing[*]}"
 	python3 -m pip install -q --disable-pip-version-check "${py_missing[@]}" 2>/dev/null ||

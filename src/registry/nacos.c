@@ -30,6 +30,8 @@ typedef struct nacos {
 	const char *api;         /* "v1" or "v2" */
 	const char *namespace_id, *group, *cluster, *weight;
 	devkit__reg_op pending;  /* the operation waiting for a login */
+	devkit__reg_op op;       /* the operation in flight */
+	int relogged;            /* this operation already logged in again once */
 } nacos;
 
 #define FORM_HEADER "Content-Type: application/x-www-form-urlencoded"
@@ -100,6 +102,8 @@ static int body_code(const char *body)
 	return (int)code;
 }
 
+static void nacos_start_op(devkit__reg *r, devkit__reg_op op);
+
 static void on_done(devkit__reg *r, int rc, long status, const char *body, const char *message)
 {
 	nacos *n = nacos_of(r);
@@ -117,11 +121,16 @@ static void on_done(devkit__reg *r, int rc, long status, const char *body, const
 		devkit__reg_op_done(r, 0, NULL);
 		return;
 	}
-	if (rc == DEVKIT_EAUTH || rc == DEVKIT_EFORBIDDEN) {
-		/* An expired token looks the same: log in again on the next attempt. */
-		if (r->username) {
-			free(n->access_token);
-			n->access_token = NULL;
+	if ((rc == DEVKIT_EAUTH || rc == DEVKIT_EFORBIDDEN) && r->username) {
+		/* An expired token ("token expired!") looks the same as a refusal:
+		 * log in again and repeat the operation, once. */
+		free(n->access_token);
+		n->access_token = NULL;
+		if (!n->relogged) {
+			n->relogged = 1;
+			devkit__reg_log(r, DEVKIT_LOG_INFO, "%s; logging in again", message);
+			nacos_start_op(r, n->op);
+			return;
 		}
 	}
 	/* Older servers answer a beat for an unknown instance with HTTP 404. */
@@ -226,9 +235,11 @@ static void on_login(devkit__reg *r, int rc, long status, const char *body, cons
 	send_op(r, op);
 }
 
-static void nacos_start(devkit__reg *r, devkit__reg_op op)
+/* Start op, logging in first when needed (also after a refused token). */
+static void nacos_start_op(devkit__reg *r, devkit__reg_op op)
 {
 	nacos *n = nacos_of(r);
+	n->op = op;
 	if (r->username && !n->access_token) {
 		devkit__bytes form = { 0 };
 		int rc = devkit__url_param(&form, "username", r->username) ||
@@ -249,6 +260,12 @@ static void nacos_start(devkit__reg *r, devkit__reg_op op)
 		return;
 	}
 	send_op(r, op);
+}
+
+static void nacos_start(devkit__reg *r, devkit__reg_op op)
+{
+	nacos_of(r)->relogged = 0;
+	nacos_start_op(r, op);
 }
 
 static int nacos_init(devkit__reg *r)
