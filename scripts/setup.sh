@@ -29,6 +29,7 @@ PACKAGES=(
 	socat dnsmasq-base iproute2 nftables           # the namespaced "cloud" fixture
 	curl netcat-openbsd procps passwd              # clients and process tools in tests
 	zookeeper etcd-server etcd-client python3-kazoo   # real registries and their consumers
+	busybox                                        # the replica keep-alive script under busybox sh
 	proxychains4                                   # what users have today, compared with in tests/run
 	swig python3-dev python3-pip python3-venv maven   # bindings
 )
@@ -60,6 +61,7 @@ python3 -c 'import pytest' 2>/dev/null || py_missing+=(pytest)
 python3 -c 'import scikit_build_core' 2>/dev/null || py_missing+=(scikit-build-core)
 python3 -c 'import jsonschema' 2>/dev/null || py_missing+=(jsonschema)   # docs/devkit.schema.json
 python3 -c 'import yaml' 2>/dev/null || py_missing+=(PyYAML)            # config examples
+command -v kubernetes-validate >/dev/null || py_missing+=(kubernetes-validate)  # replica Pods vs the k8s schema
 if [ "${#py_missing[@]}" -gt 0 ]; then
 	say "pip installing: ${py_missing[*]}"
 	python3 -m pip install -q --disable-pip-version-check "${py_missing[@]}" 2>/dev/null ||
