@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "core/rfc3339.h"
 #include "tls_pem.h"
 
 void devkit__exec_cred_clear(devkit__exec_cred *c)
@@ -17,67 +18,6 @@ void devkit__exec_cred_clear(devkit__exec_cred *c)
 	devkit__secret_free(c->cert_pem);
 	devkit__secret_free(c->key_pem);
 	memset(c, 0, sizeof(*c));
-}
-
-static int digits(const char **s, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)**s))
-			return -1;
-		v = v * 10 + (**s - '0');
-		(*s)++;
-	}
-	*out = v;
-	return 0;
-}
-
-int devkit__k8s_time_parse(const char *s, int64_t *ms)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	int year, mon, day, hour, min, sec, frac_ms = 0;
-	if (digits(&s, 4, &year) || *s++ != '-' || digits(&s, 2, &mon) || *s++ != '-' ||
-		digits(&s, 2, &day) || (*s != 'T' && *s != 't' && *s != ' '))
-		return -1;
-	s++;
-	if (digits(&s, 2, &hour) || *s++ != ':' || digits(&s, 2, &min) || *s++ != ':' ||
-		digits(&s, 2, &sec))
-		return -1;
-	if (*s == '.') {
-		s++;
-		int scale = 100, any = 0;
-		while (isdigit((unsigned char)*s)) {
-			frac_ms += (*s - '0') * scale;
-			scale /= 10;
-			s++;
-			any = 1;
-		}
-		if (!any)
-			return -1;
-	}
-	int offset_min = 0;
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		int sign = *s++ == '-' ? -1 : 1, oh, om;
-		if (digits(&s, 2, &oh) || *s++ != ':' || digits(&s, 2, &om))
-			return -1;
-		offset_min = sign * (oh * 60 + om);
-	} else {
-		return -1;
-	}
-	if (*s || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
-		return -1;
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = day;
-	tm.tm_hour = hour;
-	tm.tm_min = min;
-	tm.tm_sec = sec;
-	time_t t = timegm(&tm);
-	*ms = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + frac_ms;
-	return 0;
 }
 
 static int str_field(json_t *status, const char *key, char **out, char *err, size_t errcap)
@@ -147,7 +87,7 @@ int devkit__exec_cred_parse(const char *out, size_t len, const char *api_version
 				c->cert_pem ? "clientCertificateData" : "clientKeyData",
 				c->cert_pem ? "clientKeyData" : "clientCertificateData");
 		else if (exp && !json_is_null(exp) && (!json_is_string(exp) ||
-			devkit__k8s_time_parse(json_string_value(exp), &c->expires_ms) != 0))
+			devkit__rfc3339_parse_ms(json_string_value(exp), &c->expires_ms) != 0))
 			snprintf(err, errcap, "status.expirationTimestamp is not an RFC 3339 time");
 		else if (c->token && strpbrk(c->token, "\r\n"))
 			snprintf(err, errcap, "status.token contains a line break");

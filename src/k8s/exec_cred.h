@@ -25,8 +25,5 @@ int devkit__exec_cred_parse(const char *out, size_t len, const char *api_version
 	devkit__exec_cred *c, char *err, size_t errcap);
 void devkit__exec_cred_clear(devkit__exec_cred *c);
 
-/* "2024-05-01T10:00:00Z", "2024-05-01T10:00:00.123+02:00" -> ms since the
- * epoch. Returns 0 or -1. */
-int devkit__k8s_time_parse(const char *s, int64_t *ms);
 
 #endif

@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include "core/rfc3339.h"
+
 #include "devkit/replica.h"
 
 /* Where the copy's own files live inside the main container. */
@@ -87,8 +89,6 @@ void devkit__replica_generate_name(const char *source, const char *owner, const 
 /* 5 characters of Kubernetes' generateName alphabet (no vowels: no words). */
 int devkit__replica_random_suffix(char out[6]);
 /* RFC 3339 in UTC ("2024-05-01T12:00:00Z"); parse accepts fractions and offsets. */
-void devkit__rfc3339_format(time_t t, char out[32]);
-int devkit__rfc3339_parse(const char *s, time_t *out);
 
 /* --- labels.c ------------------------------------------------------------- */
 

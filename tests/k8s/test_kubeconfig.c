@@ -8,6 +8,7 @@
 #include "k8s_test.h"
 
 #include "core/engine.h"
+#include "core/rfc3339.h"
 #include "k8s/exec_cred.h"
 #include "k8s/k8s_int.h"
 #include "k8s/k8s_config.h"
@@ -609,9 +610,9 @@ Test(kubeconfig, exec_credential_parse)
 	cr_assert(strstr(err, "neither status.token nor"));
 
 	int64_t ms;
-	cr_assert_eq(devkit__k8s_time_parse("2024-05-01T10:00:00.250+02:00", &ms), 0);
+	cr_assert_eq(devkit__rfc3339_parse_ms("2024-05-01T10:00:00.250+02:00", &ms), 0);
 	cr_assert_eq(ms, 1714550400250LL);
-	cr_assert_eq(devkit__k8s_time_parse("2024-05-01", &ms), -1);
+	cr_assert_eq(devkit__rfc3339_parse_ms("2024-05-01", &ms), -1);
 }
 
 /* --- exec plugins, run by a client ------------------------------------------------
