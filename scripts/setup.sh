@@ -27,7 +27,7 @@ PACKAGES=(
 	libcriterion-dev                               # C tests
 	openssh-server openssh-client                  # the bastion fixture and the peer we compare with
 	socat dnsmasq-base iproute2 nftables           # the namespaced "cloud" fixture
-	curl netcat-openbsd procps passwd              # clients and process tools in tests
+	curl netcat-openbsd procps passwd openssl              # clients and process tools in tests
 	zookeeper etcd-server etcd-client python3-kazoo   # real registries and their consumers
 	busybox                                        # the replica keep-alive script under busybox sh
 	proxychains4                                   # what users have today, compared with in tests/run

@@ -280,9 +280,11 @@ Test(eureka_fixture, runs_inside_a_namespace)
 	const char *add[] = { "ip", "netns", "add", netns, NULL };
 	fx_run_result r;
 	if (fx_run(add, NULL, NULL, 10000, &r) != 0 || r.exit_code != 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", r.err ? r.err : "");
 		fx_run_result_free(&r);
 		netns[0] = '\0';
-		cr_skip_test("cannot create a network namespace here: %s", r.err);
+		cr_skip_test("cannot create a network namespace here: %s", why);
 	}
 	fx_run_result_free(&r);
 	const char *up[] = { "ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up", NULL };
