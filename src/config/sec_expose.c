@@ -64,7 +64,11 @@ static int check(cfg_parse *p, const cfg_node *node, const char *path, void *obj
 {
 	const cfg_expose *e = obj;
 	const cfg_node *at;
-	int dubbo = e->reg.protocol && !strcmp(e->reg.protocol, "dubbo");
+	/* Dubbo's interface and methods: for a Dubbo service, or for a provider
+	 * node in ZooKeeper whatever the protocol (Dubbo serves http and rest too). */
+	int dubbo = (e->reg.protocol && !strcmp(e->reg.protocol, "dubbo")) ||
+		(e->reg.registry && (!strncmp(e->reg.registry, "zookeeper://", 12) ||
+		!strncmp(e->reg.registry, "zk://", 5)));
 	int https = e->reg.registry && strstr(e->reg.registry, "+https://");
 
 	if (!e->o.local_port)
@@ -74,8 +78,10 @@ static int check(cfg_parse *p, const cfg_node *node, const char *path, void *obj
 		return cfg_fail(p, node, "%s: registry is required (e.g. nacos://nacos:8848)", path);
 	if (!e->reg.service)
 		return cfg_fail(p, node, "%s: service is required (the name callers look up)", path);
-	if (!dubbo && ((at = cfg_map_get(node, "interface")) || (at = cfg_map_get(node, "methods"))))
-		return cfg_fail(p, at, "%s: interface and methods need protocol: dubbo", path);
+	if (!dubbo && ((at = cfg_map_get(node, "interface")) ||
+		(at = cfg_map_get(node, "methods"))))
+		return cfg_fail(p, at, "%s: interface and methods need protocol: dubbo or a "
+			"zookeeper:// registry", path);
 	if (!e->reg.username != !e->reg.password)
 		return cfg_fail(p, node, "%s: registry_user and registry_password_env go together",
 			path);

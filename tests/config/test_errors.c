@@ -303,7 +303,8 @@ Test(errors, dns_and_expose_rules)
 	load_fails(T "expose:\n  - local: 80\n    registry: etcd://e:2379\n",
 		"devkit.yaml:3:5: expose[0]: service is required (the name callers look up)");
 	load_fails(T "expose:\n  - {local: 80, service: s, registry: \"etcd://e\", methods: [a]}\n",
-		"devkit.yaml:3:60: expose[0]: interface and methods need protocol: dubbo");
+		"devkit.yaml:3:60: expose[0]: interface and methods need protocol: dubbo or a "
+		"zookeeper:// registry");
 	load_fails(T "expose:\n  - {local: 80, service: s, registry: \"etcd://e\", registry_user: u}\n",
 		"devkit.yaml:3:5: expose[0]: registry_user and registry_password_env go together");
 	load_fails(T "expose:\n  - {local: 80, service: s, registry: \"etcd://e\", ttl: 10s, "

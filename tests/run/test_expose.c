@@ -559,7 +559,7 @@ Test(expose, usage_errors_exit_2_before_any_traffic)
 		{ { "--local", "127.0.0.1:99999", REG, SVC, NULL }, "'99999' is out of range (1..65535)" },
 		{ { LOCAL, REG, SVC, "--protocol", "grpc", NULL },
 			"--protocol 'grpc': expected dubbo or http" },
-		{ { LOCAL, REG, SVC, "--methods", "a,b", NULL }, "--methods applies to --protocol dubbo" },
+		{ { LOCAL, REG, SVC, "--methods", "a,b", NULL }, "--methods needs --protocol dubbo or a zookeeper:// registry" },
 		{ { LOCAL, "--registry", "redis://127.0.0.1:6379", SVC, NULL }, "'redis' is not one of" },
 		{ { LOCAL, REG, NULL }, "--service NAME is required" },
 		{ { LOCAL, SVC, NULL }, "--registry URL is required" },

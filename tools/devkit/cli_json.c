@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli_json.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -206,4 +207,36 @@ void cli_json_free(cli_json *j)
 	j->buf = NULL;
 	j->len = j->cap = 0;
 	j->need_comma = j->failed = 0;
+}
+
+int cli_json_field(const char *json, const char *key, char *out, size_t size)
+{
+	char pattern[64];
+	const char *p;
+	size_t n = 0;
+
+	snprintf(pattern, sizeof(pattern), "\"%s\"", key);
+	p = json ? strstr(json, pattern) : NULL;
+	if (!p || size == 0)
+		return -1;
+	p += strlen(pattern);
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p++ != ':')
+		return -1;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p != '"') {
+		while (*p && (isalnum((unsigned char)*p) || *p == '-' || *p == '.') && n + 1 < size)
+			out[n++] = *p++;
+		out[n] = '\0';
+		return n ? 0 : -1;
+	}
+	for (p++; *p && *p != '"' && n + 1 < size; p++) {
+		if (*p == '\\' && p[1])
+			p++; /* \" \\ \/; other escapes do not occur in these fields */
+		out[n++] = *p;
+	}
+	out[n] = '\0';
+	return 0;
 }

@@ -44,4 +44,14 @@ int cli_json_write(cli_json *j, FILE *f);
 
 void cli_json_free(cli_json *j);
 
+/*
+ * Reading, not writing: the value of the first `"key":` in a JSON text, as a
+ * string (quotes removed, simple escapes undone) or as the literal that
+ * follows (a number), into `out`. Enough for the flat top-level fields the
+ * CLI reads from the library's descriptions (devkit_registration_describe),
+ * whose writer puts those before the nested objects, so the first match is
+ * the top-level one. 0, or -1 when the key is not there.
+ */
+int cli_json_field(const char *json, const char *key, char *out, size_t size);
+
 #endif

@@ -181,3 +181,57 @@ int cli_say_event(const devkit_event *ev, const char *why)
 		return cli_say("%s%s", cli_or_unknown(devkit_event_type_name(ev->type)), why);
 	}
 }
+
+/* --- forwards ---------------------------------------------------------------- */
+
+const char *cli_forward_kind_name(int kind)
+{
+	switch (kind) {
+	case DEVKIT_FORWARD_DYNAMIC: return "socks";
+	case DEVKIT_FORWARD_LOCAL: return "local";
+	case DEVKIT_FORWARD_REMOTE: return "remote";
+	default: return "unknown";
+	}
+}
+
+const char *cli_describe_forward(char *buf, size_t size, int kind, const char *address, int port,
+	const char *target_host, int target_port)
+{
+	char where[CLI_HOST_MAX + 16], target[CLI_HOST_MAX + 16];
+
+	cli_format_hostport(where, sizeof(where), address, port);
+	if (kind != DEVKIT_FORWARD_DYNAMIC)
+		cli_format_hostport(target, sizeof(target), target_host, target_port);
+	switch (kind) {
+	case DEVKIT_FORWARD_DYNAMIC:
+		snprintf(buf, size, "socks  %s: SOCKS5/SOCKS4/HTTP proxy through the bastion", where);
+		break;
+	case DEVKIT_FORWARD_LOCAL:
+		snprintf(buf, size, "local  %s -> %s, as seen from the bastion", where, target);
+		break;
+	case DEVKIT_FORWARD_REMOTE:
+		snprintf(buf, size, "remote %s on the bastion -> %s on this machine", where, target);
+		break;
+	default:
+		snprintf(buf, size, "forward %s", where);
+		break;
+	}
+	return buf;
+}
+
+const char *cli_human_bytes(uint64_t n, char *buf, size_t size)
+{
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, size, "%.1f %s", v, units[u]);
+	return buf;
+}

@@ -63,4 +63,19 @@ const char *cli_event_why(const devkit_event *ev, char *why, size_t size);
  */
 int cli_say_event(const devkit_event *ev, const char *why);
 
+/* "socks", "local" or "remote" for a devkit_forward_kind, as the JSON output
+ * and the configuration file (forwards[].kind) name them; "unknown" else. */
+const char *cli_forward_kind_name(int kind);
+
+/*
+ * The one-line picture of a forward, "local  127.0.0.1:8080 -> db:5432, as
+ * seen from the bastion", into `buf`: `devkit tunnel` and `devkit up` describe
+ * forwards alike. `target_host` is unused for a SOCKS forward. Returns buf.
+ */
+const char *cli_describe_forward(char *buf, size_t size, int kind, const char *address, int port,
+	const char *target_host, int target_port);
+
+/* 1536 -> "1.5 KiB": counters are read by people in human mode. Returns buf. */
+const char *cli_human_bytes(uint64_t n, char *buf, size_t size);
+
 #endif

@@ -48,7 +48,8 @@ static const char expose_help[] =
 	"      --service NAME      the service name callers look up (required)\n"
 	"      --protocol dubbo|http  what the service speaks (default http)\n"
 	"      --interface NAME    Dubbo interface (default: the service name) ...\n"
-	"      --methods a,b       ... and its methods; both need --protocol dubbo\n"
+	"      --methods a,b       ... and its methods; both need --protocol dubbo or\n"
+	"                          a zookeeper:// registry\n"
 	"      --meta KEY=VALUE    metadata on the entry (repeatable)\n"
 	"      --tag T             traffic tag: only callers routing on T reach it\n"
 	"      --ttl SECONDS       how long the registry keeps the entry without\n"
@@ -369,10 +370,12 @@ static int check_required(const struct expose_cli *t)
 /* Combinations of flags, once all are read. */
 static int check_combinations(const struct expose_cli *t)
 {
-	int dubbo = t->protocol && strcmp(t->protocol, "dubbo") == 0;
+	/* For a Dubbo service, or a provider node in ZooKeeper whatever the protocol. */
+	int dubbo = (t->protocol && strcmp(t->protocol, "dubbo") == 0) || (t->registry &&
+		(strncmp(t->registry, "zookeeper://", 12) == 0 || strncmp(t->registry, "zk://", 5) == 0));
 
 	if ((t->interface_name || t->methods) && !dubbo)
-		return cli_usage(CMD, "--%s applies to --protocol dubbo",
+		return cli_usage(CMD, "--%s needs --protocol dubbo or a zookeeper:// registry",
 			t->interface_name ? "interface" : "methods");
 	if (!t->registry_user != !t->registry_password_env)
 		return cli_usage(CMD, "--registry-user and --registry-password-env go together");

@@ -4,7 +4,6 @@
  * --json mode: one JSON object per line on stdout (schema in docs/cli.md).
  * Errors and library log lines always go to stderr, so stdout stays parseable.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,44 +23,6 @@ static const char *advertised_of(const struct expose_cli *t, char *buf, size_t s
 
 /* --- reading devkit_registration_describe() ---------------------------------- */
 
-/*
- * The value of the first `"key":` in a JSON text, as a string (quotes removed,
- * simple escapes undone) or as the literal that follows (a number). Enough
- * for the flat top-level fields the CLI reads; the library's JSON writer puts
- * those before the nested objects, so the first match is the top-level one.
- */
-static int json_field(const char *json, const char *key, char *out, size_t size)
-{
-	char pattern[64];
-	const char *p;
-	size_t n = 0;
-
-	snprintf(pattern, sizeof(pattern), "\"%s\"", key);
-	p = json ? strstr(json, pattern) : NULL;
-	if (!p || size == 0)
-		return -1;
-	p += strlen(pattern);
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p++ != ':')
-		return -1;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p != '"') {
-		while (*p && (isalnum((unsigned char)*p) || *p == '-' || *p == '.') && n + 1 < size)
-			out[n++] = *p++;
-		out[n] = '\0';
-		return n ? 0 : -1;
-	}
-	for (p++; *p && *p != '"' && n + 1 < size; p++) {
-		if (*p == '\\' && p[1])
-			p++; /* \" \\ \/; other escapes do not occur in these fields */
-		out[n++] = *p;
-	}
-	out[n] = '\0';
-	return 0;
-}
-
 void expose_read_description(struct expose_cli *t)
 {
 	devkit_buf buf = DEVKIT_BUF_INIT;
@@ -69,9 +30,9 @@ void expose_read_description(struct expose_cli *t)
 
 	if (devkit_registration_describe(t->reg, &buf) != 0 || !buf.ptr)
 		return; /* the entry's own events say the rest */
-	json_field(buf.ptr, "instance_id", t->instance_id, sizeof(t->instance_id));
-	json_field(buf.ptr, "address", t->advertised, sizeof(t->advertised));
-	if (json_field(buf.ptr, "port", port, sizeof(port)) == 0)
+	cli_json_field(buf.ptr, "instance_id", t->instance_id, sizeof(t->instance_id));
+	cli_json_field(buf.ptr, "address", t->advertised, sizeof(t->advertised));
+	if (cli_json_field(buf.ptr, "port", port, sizeof(port)) == 0)
 		t->advertised_port = atoi(port);
 	devkit_buf_dispose(&buf);
 }

@@ -9,14 +9,11 @@
 #include "cli_report.h"
 #include "cmd_tunnel.h"
 
-static const char *kind_name(devkit_forward_kind kind)
+/* "local 127.0.0.1:8080 -> db:5432", the one-line picture of a forward. */
+static const char *describe_forward(const struct tunnel_forward *f, char *buf, size_t size)
 {
-	switch (kind) {
-	case DEVKIT_FORWARD_DYNAMIC: return "socks";
-	case DEVKIT_FORWARD_LOCAL: return "local";
-	case DEVKIT_FORWARD_REMOTE: return "remote";
-	default: return "unknown";
-	}
+	return cli_describe_forward(buf, size, f->kind, f->address, f->port, f->spec.target_host,
+		f->spec.target_port);
 }
 
 static const char *target_of(const struct tunnel_forward *f, char *buf, size_t size)
@@ -24,37 +21,12 @@ static const char *target_of(const struct tunnel_forward *f, char *buf, size_t s
 	return cli_format_hostport(buf, size, f->spec.target_host, f->spec.target_port);
 }
 
-/* "local 127.0.0.1:8080 -> db:5432", the one-line picture of a forward. */
-static const char *describe_forward(const struct tunnel_forward *f, char *buf, size_t size)
-{
-	char where[CLI_HOST_MAX + 16], target[CLI_HOST_MAX + 16];
-
-	cli_format_hostport(where, sizeof(where), f->address, f->port);
-	switch (f->kind) {
-	case DEVKIT_FORWARD_DYNAMIC:
-		snprintf(buf, size, "socks  %s: SOCKS5/SOCKS4/HTTP proxy through the bastion", where);
-		break;
-	case DEVKIT_FORWARD_LOCAL:
-		snprintf(buf, size, "local  %s -> %s, as seen from the bastion", where,
-			target_of(f, target, sizeof(target)));
-		break;
-	case DEVKIT_FORWARD_REMOTE:
-		snprintf(buf, size, "remote %s on the bastion -> %s on this machine", where,
-			target_of(f, target, sizeof(target)));
-		break;
-	default:
-		snprintf(buf, size, "forward %s", where);
-		break;
-	}
-	return buf;
-}
-
 static void json_forward(cli_json *j, const struct tunnel_forward *f)
 {
 	char target[CLI_HOST_MAX + 16];
 
 	cli_json_object_begin(j, NULL);
-	cli_json_string(j, "kind", kind_name(f->kind));
+	cli_json_string(j, "kind", cli_forward_kind_name(f->kind));
 	cli_json_uint(j, "id", f->id);
 	cli_json_string(j, "address", f->address);
 	cli_json_int(j, "port", f->port);
@@ -129,7 +101,7 @@ static int event_json(struct tunnel_cli *t, const devkit_event *ev)
 	if (ev->forward_id) {
 		cli_json_uint(j, "forward", ev->forward_id);
 		if (f)
-			cli_json_string(j, "kind", kind_name(f->kind));
+			cli_json_string(j, "kind", cli_forward_kind_name(f->kind));
 	}
 	cli_json_event_fields(j, ev);
 	cli_json_object_end(j);
@@ -162,24 +134,6 @@ static int event_text(struct tunnel_cli *t, const devkit_event *ev)
 int report_event(struct tunnel_cli *t, const devkit_event *ev)
 {
 	return t->json ? event_json(t, ev) : event_text(t, ev);
-}
-
-/* 1536 -> "1.5 KiB": counters are read by people in human mode. */
-static const char *human_bytes(uint64_t n, char *buf, size_t size)
-{
-	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024.0;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, size, "%llu B", (unsigned long long)n);
-	else
-		snprintf(buf, size, "%.1f %s", v, units[u]);
-	return buf;
 }
 
 int report_stats(struct tunnel_cli *t)
@@ -217,7 +171,7 @@ int report_stats(struct tunnel_cli *t)
 				continue;
 			cli_json_object_begin(j, NULL);
 			cli_json_uint(j, "id", f->id);
-			cli_json_string(j, "kind", kind_name(f->kind));
+			cli_json_string(j, "kind", cli_forward_kind_name(f->kind));
 			cli_json_uint(j, "bytes_in", fs.bytes_in);
 			cli_json_uint(j, "bytes_out", fs.bytes_out);
 			cli_json_uint(j, "channels_open", fs.channels_open);
@@ -235,8 +189,8 @@ int report_stats(struct tunnel_cli *t)
 			"%llu failures; %llu reconnects",
 			cli_or_unknown(devkit_tunnel_state_name(ts.state)),
 			(unsigned long long)ts.channels_open, (unsigned long long)ts.channels_total,
-			human_bytes(ts.bytes_in, in, sizeof(in)),
-			human_bytes(ts.bytes_out, out, sizeof(out)),
+			cli_human_bytes(ts.bytes_in, in, sizeof(in)),
+			cli_human_bytes(ts.bytes_out, out, sizeof(out)),
 			(unsigned long long)ts.failures, (unsigned long long)ts.reconnects);
 	}
 }

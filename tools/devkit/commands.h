@@ -10,5 +10,11 @@
 int cmd_tunnel(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_expose(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_replicate(int argc, char **argv);
+int cmd_replica(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 
 #endif

@@ -21,6 +21,12 @@ static const struct command commands[] = {
 	{ "tunnel", cmd_tunnel, "SSH tunnel to a bastion: SOCKS/HTTP proxy, -L and -R forwards" },
 	{ "run", cmd_run, "run a command with its cluster names and CIDRs routed through the tunnel" },
 	{ "expose", cmd_expose, "expose a local service to the cloud: reverse forward + registry entry" },
+	{ "up", cmd_up, "bring up everything devkit.yaml describes, until Ctrl-C tears it down" },
+	{ "status", cmd_status, "the status of a running 'devkit up', from another terminal" },
+	{ "config", cmd_config, "check a devkit.yaml, or show it with defaults filled in" },
+	{ "replicate", cmd_replicate, "copy a Pod (or a workload's template) as a personal workspace" },
+	{ "replica", cmd_replica, "list the replicas, or delete one: replica list, replica delete NAME" },
+	{ "gc", cmd_gc, "delete the replicas whose expiry has passed" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
