@@ -9,6 +9,7 @@
 #   3. --asan build, ctest                      every test under ASan+UBSan+LSan
 #   4. --tsan build, ctest -L core              the engine tests under TSan
 #      bench/run.sh --smoke                    the benchmark still runs (not a timing)
+#      scripts/demo.sh                         the README's demo, on this build
 #   5. scripts/test_bindings.sh                 Java (mvn package) and Python
 #                                               (pip install, pytest) bindings
 #
@@ -134,6 +135,8 @@ stage_bindings() { scripts/test_bindings.sh; }
 # The benchmark is not a test; its smoke mode (a few MB, 100 connections,
 # about 15 s) proves that it still runs against OpenSSH and the raw loopback.
 stage_bench_smoke() { bench/run.sh --smoke && bench/registry.sh --smoke; }
+# The README's first command, on the build just made (it exits 0 only if every step worked).
+stage_demo() { DEVKIT_DEMO_SKIP_SETUP=1 scripts/demo.sh; }
 
 if [ $setup -eq 1 ]; then
 	run_stage setup stage_setup
@@ -145,9 +148,11 @@ run_stage build stage_build
 if [ "${results[-1]}" = PASS ]; then
 	run_stage test stage_test
 	run_stage bench-smoke stage_bench_smoke
+	run_stage demo stage_demo
 else
 	skip_stage test "the build failed"
 	skip_stage bench-smoke "the build failed"
+	skip_stage demo "the build failed"
 fi
 
 if [ $fast -eq 1 ]; then
