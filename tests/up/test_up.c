@@ -828,6 +828,35 @@ Test(up, ctrl_c_while_a_replica_starts_deletes_it)
 	free(log);
 }
 
+Test(up, run_hint_carries_the_files_dns_names)
+{
+	/* A search list of the file's own: `devkit run --control` must be told
+	 * it, or the shim would not send short names to this DNS. */
+	tunnel_section();
+	add("dns:\n"
+		"  cluster_dns: %s\n"
+		"  upstream: 127.0.0.1:%d\n"
+		"  domains: [cluster.local, corp.internal]\n"
+		"  search: svc.cluster.local,cluster.local\n"
+		"routing:\n", cloud.cluster_dns, fx_free_port());
+	up_write_config(yaml);
+	up_start(1, NULL);
+	json_t *routing = up_parse(up_wait_line("{\"event\":\"routing\"", 60000));
+	const char *control = up_jstr(routing, "control");
+	cr_assert_str_eq(up_jstr(routing, "run"), tt_fmt("devkit run --control %s --cluster-domain "
+		"cluster.local --cluster-domain corp.internal --search svc.cluster.local,cluster.local "
+		"-- CMD", control));
+	up_wait_line("{\"event\":\"ready\"", 30000);
+	/* As printed, it works: "orders.default" through the file's search list. */
+	const char *run[] = { up_devkit(), "run", "--control", control, "--cluster-domain",
+		"cluster.local", "--cluster-domain", "corp.internal", "--search",
+		"svc.cluster.local,cluster.local", "--", "curl", "-sS", "-m", "20",
+		tt_fmt("http://orders.default:%d/", cloud.http_port), NULL };
+	curl(run, FX_CLOUD_PAGE, "devkit run with the printed flags");
+	json_decref(routing);
+	cr_assert_eq(up_signal(SIGINT), 0, "no exit 0 on SIGINT:\n%s", up_output());
+}
+
 Test(up, help)
 {
 	const char *argv[] = { up_devkit(), "up", "--help", NULL };

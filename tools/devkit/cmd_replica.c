@@ -11,6 +11,7 @@
  * half-way, and a copy whose create was in flight still expires. --wait is
  * cmd_replica_wait.c.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,6 +84,13 @@ static int create(struct replicate_cli *t)
 		return CLI_EXIT_FAILURE;
 	}
 	t->created_at = time(NULL);
+	/* With --wait, from here on a signal stops the wait, not the process
+	 * (cmd_replica_wait.c); installed before the name is printed, so that
+	 * a script that has read it may send one. */
+	if (t->wait && cli_signals_install() < 0) {
+		cli_errorf("installing signal handlers: %s", strerror(errno));
+		return CLI_EXIT_FAILURE;
+	}
 	if (report_created(t) != 0) {
 		cli_errorf("cannot write to stdout; the replica %s/%s was created and expires after "
 			"its TTL", devkit_replica_namespace(t->replica), devkit_replica_name(t->replica));

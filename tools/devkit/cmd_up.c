@@ -7,7 +7,7 @@
  *         router, exposes (reverse forward + registration), Kubernetes
  *         client, replicas (created, then ready)
  *   down: replicas (deleted, waiting until gone), exposes (deregistered,
- *         then their forwards), router, DNS, forwards, tunnel
+ *         then their forwards), router, DNS, forwards, tunnel (cmd_up_down.c)
  *
  * The configuration is loaded and checked before anything else: a mistake
  * in the file exits 2 with the loader's file:line:col message before any
@@ -38,7 +38,8 @@
 #define LIVE_TICK_MS 1000
 
 static const char up_help[] =
-	"Usage: devkit up [-f FILE] [--profile NAME] [--json] [-v|-q]\n"
+	"Usage: devkit up [-f FILE] [--profile NAME] [--replica-timeout SECONDS]\n"
+	"                 [--json] [-v|-q]\n"
 	"\n"
 	"Bring up the environment a devkit.yaml describes (docs/config.md), in order:\n"
 	"the tunnel to the bastion, its forwards, the cluster DNS and the router for\n"
@@ -63,8 +64,9 @@ static const char up_help[] =
 	"\n"
 	"While it runs, `devkit status` (in the same directory, or with -f FILE)\n"
 	"prints the same status from another terminal. It is served on the socket\n"
-	".devkit/up.sock next to the file (0600, in a 0700 directory), whose path\n"
-	"is printed at the start.\n"
+	".devkit/up.sock next to the file (0600, in a 0700 directory; where that\n"
+	"cannot be, in $XDG_RUNTIME_DIR/devkit), whose path is printed at the start.\n"
+	"One devkit up runs per file: a second one is refused.\n"
 	"\n"
 	"Status lines (or JSON events) go to stdout; errors and log lines go to\n"
 	"stderr. Secrets come from the environment variables the file names and\n"
@@ -400,111 +402,6 @@ static enum up_end live(struct up_cli *u)
 	}
 }
 
-/* --- teardown ------------------------------------------------------------------------------ */
-
-static int close_exposes(struct up_cli *u)
-{
-	int left = 0;
-
-	for (size_t i = u->n_exposes; i-- > 0;) {
-		struct up_expose *e = &u->exposes[i];
-		char why[1024], done[CLI_HOST_MAX * 2];
-		int rc;
-
-		if (!e->expose)
-			continue;
-		rc = devkit_expose_close(e->expose);
-		if (rc != 0) {
-			char text[900];
-
-			cli_lib_error_text(rc, text, sizeof(text));
-			snprintf(why, sizeof(why), "deregistering from %s: %s (the entry expires after "
-				"its TTL)", e->ro->registry, text);
-			left++;
-		}
-		e->expose = NULL;
-		e->reg = NULL;
-		up_drain(u);
-		snprintf(done, sizeof(done), "deregistered from %s, remote forward removed",
-			e->ro->registry);
-		up_report_stopped(u, "expose", e->ro->service, rc, rc ? why : done);
-	}
-	return left;
-}
-
-static void close_routing(struct up_cli *u)
-{
-	char done[UP_SOCK_PATH_MAX + 64];
-
-	if (u->router) {
-		snprintf(done, sizeof(done), "stopped, %s removed", devkit_router_control_path(u->router));
-		devkit_router_free(u->router);
-		u->router = NULL;
-		up_report_stopped(u, "router", NULL, 0, done);
-	}
-	if (u->dns) {
-		devkit_dns_free(u->dns);
-		u->dns = NULL;
-		up_report_stopped(u, "dns", NULL, 0, "stopped");
-	}
-}
-
-static void close_forwards(struct up_cli *u)
-{
-	for (size_t i = u->n_forwards; i-- > 0;) {
-		struct up_forward *f = &u->forwards[i];
-		char name[CLI_HOST_MAX + 32], where[CLI_HOST_MAX + 16];
-
-		if (!f->forward)
-			continue;
-		devkit_forward_free(f->forward);
-		f->forward = NULL;
-		snprintf(name, sizeof(name), "%s %s", cli_forward_kind_name(f->opts->kind),
-			cli_format_hostport(where, sizeof(where), f->address, f->port));
-		up_report_stopped(u, "forward", name, 0, "closed");
-	}
-}
-
-static const char *end_reason(enum up_end end)
-{
-	switch (end) {
-	case UP_END_DOWN: return "the tunnel is down for good";
-	case UP_END_OUTPUT: return "stdout is gone";
-	default: return "bring-up failed";
-	}
-}
-
-/* Reverse order of bring-up. Returns the exit status. */
-static int tear_down(struct up_cli *u, enum up_end end)
-{
-	int left = 0, status;
-
-	u->phase = UP_STOPPING;
-	u->since = time(NULL);
-	if (end == UP_END_OUTPUT)
-		cli_errorf("cannot write to stdout; tearing down");
-	(void)up_report_closing(u, end == UP_END_SIGNAL ? cli_signal_caught() : 0, end_reason(end));
-	up_drain(u);
-	left += up_replicas_stop(u);
-	left += close_exposes(u);
-	close_routing(u);
-	close_forwards(u);
-	if (u->tunnel) {
-		devkit_tunnel_free(u->tunnel);
-		u->tunnel = NULL;
-		up_report_stopped(u, "tunnel", u->tunnel_opts->bastion, 0, "closed");
-	}
-	if (u->ctx) {
-		up_drain(u);
-		devkit_ctx_free(u->ctx);
-		u->ctx = NULL;
-	}
-	up_socket_close(u);
-	status = end == UP_END_SIGNAL && left == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
-	(void)up_report_down(u, status, left);
-	return status;
-}
-
 static void release(struct up_cli *u)
 {
 	devkit_config_free(u->cfg);
@@ -550,7 +447,7 @@ int cmd_up(int argc, char **argv)
 	end = up_report_starting(&u) != 0 ? UP_END_OUTPUT : bring_up(&u);
 	if (end == UP_GO_ON)
 		end = live(&u);
-	rc = tear_down(&u, end);
+	rc = up_tear_down(&u, end);
 	release(&u);
 	return rc;
 }

@@ -3,7 +3,8 @@
  * State shared by the parts of `devkit up` (and what `devkit status` and
  * `devkit config` borrow from it). Private to the CLI.
  *
- *   cmd_up.c          options, the order of bring-up and of teardown
+ *   cmd_up.c          options, the order of bring-up, the live status
+ *   cmd_up_down.c     teardown in the reverse order
  *   cmd_up_config.c   loading devkit.yaml, the one-line summary of a config
  *   cmd_up_loop.c     the one poll() loop: signals, library events, the
  *                     status socket, the replica worker; what counts as news
@@ -255,6 +256,11 @@ int up_report_kubernetes(struct up_cli *u);
 int up_report_replica(struct up_cli *u, const struct up_replica *r, const char *what);
 int up_report_event(struct up_cli *u, const devkit_event *ev);
 int up_report_closing(struct up_cli *u, int sig, const char *why);
+/* "devkit run --control PATH [--cluster-domain D]... [--search S] -- CMD":
+ * the flags that tell a routed program's shim what this DNS resolves, when
+ * the file changed them from `devkit run`'s defaults. Returns buf. */
+const char *up_run_hint(struct up_cli *u, char *buf, size_t size);
+
 /* One teardown step: `what` ("replica", "expose", ...), `name`, and the
  * library's error (rc != 0) or 0. */
 int up_report_stopped(struct up_cli *u, const char *what, const char *name, int rc,
@@ -267,6 +273,12 @@ void up_report_failure(struct up_cli *u, const char *fmt, ...) __attribute__((fo
 struct up_expose *up_find_expose(struct up_cli *u, uint64_t reg_id);
 struct up_replica *up_find_replica(struct up_cli *u, uint64_t id);
 struct up_forward *up_find_forward(struct up_cli *u, uint64_t id);
+
+/* cmd_up_down.c -------------------------------------------------------------- */
+
+/* Tear down in the reverse order of bring-up whatever is up; `end` says why
+ * (a signal: exit 0 when nothing was left behind). Returns the exit status. */
+int up_tear_down(struct up_cli *u, enum up_end end);
 
 /* cmd_up_loop.c -------------------------------------------------------------- */
 

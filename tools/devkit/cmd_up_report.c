@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_cluster.h"
 #include "cli_report.h"
 #include "cmd_up.h"
 
@@ -82,15 +83,44 @@ int up_report_forward(struct up_cli *u, const struct up_forward *f, size_t index
 		o->target_host, o->target_port));
 }
 
+const char *up_run_hint(struct up_cli *u, char *buf, size_t size)
+{
+	const devkit_dns_options *d = u->dns ? devkit_config_dns(u->cfg) : NULL;
+	size_t len;
+
+	snprintf(buf, size, "devkit run --control %s", devkit_router_control_path(u->router));
+	if (d && d->cluster_domains && strcmp(d->cluster_domains, CLI_DEFAULT_DOMAIN) != 0) {
+		const char *p = d->cluster_domains;
+
+		while (*p) {
+			size_t n = strcspn(p, ",");
+
+			len = strlen(buf);
+			if (n && len < size)
+				snprintf(buf + len, size - len, " --cluster-domain %.*s", (int)n, p);
+			p += n + (p[n] == ',');
+		}
+	}
+	len = strlen(buf);
+	if (d && d->search && strcmp(d->search, CLI_DEFAULT_SEARCH) != 0 && len < size)
+		snprintf(buf + len, size - len, " --search %s", d->search);
+	len = strlen(buf);
+	if (len < size)
+		snprintf(buf + len, size - len, " -- CMD");
+	return buf;
+}
+
 int up_report_routing(struct up_cli *u)
 {
 	const devkit_dns_options *d = devkit_config_dns(u->cfg);
-	char where[CLI_HOST_MAX + 16];
+	char where[CLI_HOST_MAX + 16], hint[2048];
 
 	if (u->json) {
 		begin(u, "routing");
-		if (u->router)
+		if (u->router) {
 			cli_json_string(&u->out, "control", devkit_router_control_path(u->router));
+			cli_json_string(&u->out, "run", up_run_hint(u, hint, sizeof(hint)));
+		}
 		if (u->dns)
 			up_json_dns(u, &u->out);
 		return write_json(u);
@@ -100,12 +130,9 @@ int up_report_routing(struct up_cli *u)
 			devkit_dns_port(u->dns)),
 		d->cluster_domains ? d->cluster_domains : "cluster.local", d->cluster_dns) != 0)
 		return -1;
-	if (u->router) {
-		const char *path = devkit_router_control_path(u->router);
-
-		return cli_say("control %s: devkit run --control %s -- CMD routes CMD through this "
-			"tunnel", path, path);
-	}
+	if (u->router)
+		return cli_say("control %s: %s routes CMD through this tunnel",
+			devkit_router_control_path(u->router), up_run_hint(u, hint, sizeof(hint)));
 	return 0;
 }
 

@@ -272,9 +272,12 @@ static void text_routing(struct up_cli *u, FILE *f)
 				devkit_dns_port(u->dns)),
 			d->cluster_domains ? d->cluster_domains : "cluster.local", d->cluster_dns);
 	}
-	if (u->router)
-		fprintf(f, "  control  %s: devkit run --control %s -- CMD\n",
-			devkit_router_control_path(u->router), devkit_router_control_path(u->router));
+	if (u->router) {
+		char hint[2048];
+
+		fprintf(f, "  control  %s: %s\n", devkit_router_control_path(u->router),
+			up_run_hint(u, hint, sizeof(hint)));
+	}
 }
 
 static void text_exposes(struct up_cli *u, FILE *f)
