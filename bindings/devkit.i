@@ -168,9 +168,13 @@ DEVKIT_HANDLE(devkit_dns)
 DEVKIT_HANDLE(devkit_router)
 DEVKIT_HANDLE(devkit_registration)
 DEVKIT_HANDLE(devkit_expose)
+DEVKIT_HANDLE(devkit_k8s)
+DEVKIT_HANDLE(devkit_replica)
+DEVKIT_HANDLE(devkit_config)
 
 %apply devkit_buf *DEVKIT_OUT_BUF { devkit_buf *out };
 %apply int *OUTPUT { int *major, int *minor, int *patch };
+%apply int *OUTPUT { int *deleted };
 
 %apply int DEVKIT_STATUS {
 	int devkit_ctx_options_init,
@@ -197,7 +201,21 @@ DEVKIT_HANDLE(devkit_expose)
 	int devkit_registration_close,
 	int devkit_expose_options_init,
 	int devkit_tunnel_expose,
-	int devkit_expose_close
+	int devkit_expose_close,
+	int devkit_k8s_options_init,
+	int devkit_k8s_open,
+	int devkit_k8s_request,
+	int devkit_replica_options_init,
+	int devkit_replica_build,
+	int devkit_replica_create,
+	int devkit_replica_wait_ready,
+	int devkit_replica_delete,
+	int devkit_replica_list,
+	int devkit_replica_delete_name,
+	int devkit_replica_gc,
+	int devkit_config_load,
+	int devkit_config_load_string,
+	int devkit_config_describe
 };
 %apply int DEVKIT_COUNT {
 	int devkit_ctx_poll,
@@ -206,7 +224,8 @@ DEVKIT_HANDLE(devkit_expose)
 	int devkit_forward_port,
 	int devkit_forward_kind_of,
 	int devkit_dns_port,
-	int devkit_registration_get_state
+	int devkit_registration_get_state,
+	int devkit_replica_get_stage
 };
 
 /*
@@ -243,6 +262,8 @@ DEVKIT_OPTIONS(devkit_registration_options, devkit_registration_options_init,
 	DEVKIT_REGISTRATION_OPTIONS_VERSION)
 DEVKIT_RESULT_STRUCT(devkit_registration_stats, DEVKIT_REGISTRATION_STATS_VERSION)
 DEVKIT_OPTIONS(devkit_expose_options, devkit_expose_options_init, DEVKIT_EXPOSE_OPTIONS_VERSION)
+DEVKIT_OPTIONS(devkit_k8s_options, devkit_k8s_options_init, DEVKIT_K8S_OPTIONS_VERSION)
+DEVKIT_OPTIONS(devkit_replica_options, devkit_replica_options_init, DEVKIT_REPLICA_OPTIONS_VERSION)
 
 /*
  * The address families devkit_dns_resolve takes, with the values of the
@@ -265,3 +286,12 @@ typedef enum devkit_address_family {
 %include "devkit/dns.h"
 %include "devkit/route.h"
 %include "devkit/registry.h"
+%include "devkit/k8s.h"
+%include "devkit/replica.h"
+/*
+ * The config's accessors return BORROWED options structs, valid until
+ * devkit_config_free: SWIG wraps them without ownership (never freed by the
+ * binding), and the typed layers copy every field into language objects
+ * while they hold the config, so no such pointer outlives it.
+ */
+%include "devkit/config.h"

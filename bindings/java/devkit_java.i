@@ -27,7 +27,11 @@
 %typemap(javaclassmodifiers) enum SWIGTYPE "final class"
 /* Version macros would land in a public DevkitCConstants interface; Java reads
  * the version from the library and the struct versions are set in C. */
-%rename("$ignore", regexmatch$name="^DEVKIT_([A-Z]+_)*VERSION(_[A-Z]+)?$") "";
+%rename("$ignore", regexmatch$name="^DEVKIT_([A-Z0-9]+_)*VERSION(_[A-Z]+)?$") "";
+/* String macros would land there too (SWIG 4.1 has no modifier for that
+ * interface): Replica.LABEL_MANAGED, ... spell them, checked by ReplicaTest
+ * against the labels the library writes. */
+%rename("$ignore", regexmatch$name="^DEVKIT_REPLICA_(LABEL|ANNOTATION)_") "";
 
 /* Read from the library at run time: AF_* are C macros that Java source cannot spell. */
 %javaconst(0) DEVKIT_AF_UNSPEC;

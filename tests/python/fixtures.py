@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Test servers on loopback: a real OpenSSH sshd as the bastion, an HTTP origin,
-a real etcd as the service registry, and sockets that misbehave. The Python twin
-of tests/fixtures/sshd_fixture.c and tests/fixtures/etcd_fixture.c."""
+a real etcd as the service registry, fabric8's Kubernetes API mock, and sockets
+that misbehave. The Python twin of tests/fixtures/sshd_fixture.c,
+tests/fixtures/etcd_fixture.c and tests/fixtures/k8s_fixture.c."""
 from __future__ import annotations
 
 import base64
@@ -15,8 +16,13 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SSHD = "/usr/sbin/sshd"
 
@@ -280,6 +286,208 @@ class Etcd:
         answer = json.loads(self.etcdctl("get", "--prefix", prefix, "-w", "json"))
         return {base64.b64decode(kv["key"]).decode(): base64.b64decode(kv.get("value", "")).decode()
                 for kv in answer.get("kvs", [])}
+
+
+class K8sMock:
+    """The Kubernetes API server of the tests: fabric8's kubernetes-server-mock
+    in CRUD mode behind the small front end of tests/fixtures/k8s-mock (built
+    by scripts/build_fixtures.sh), started as tests/fixtures/k8s_fixture.c
+    starts it: the same JVM flags and class-data archive, plain HTTP on
+    127.0.0.1 and a port the server picks and writes to a file (no race for a
+    free port), and kubeconfigs written as kubectl writes them.
+
+    Anonymous requests are allowed unless `token` is given; then only
+    "Authorization: Bearer <token>" is (a wrong or missing one gets 401).
+
+    The mock has no scheduler, controller or kubelet: a Deployment makes no
+    Pod, a Pod stays Pending until a test writes its status through the status
+    subresource (``set_pod_status``, or a PATCH to .../pods/NAME/status), and
+    only ``add_event`` makes Events. Setup requests go through /__fixture/
+    (never authenticated, counted or forbidden)."""
+
+    NAMESPACE = "dev"                  # the kubeconfig's first context's namespace
+    CONTEXT = "devkit-mock"            # its (current) context, cluster and user
+    OTHER_CONTEXT = "devkit-mock-other"
+    OTHER_NAMESPACE = "other"
+    USER = "devkit-test"
+    JAVA_FLAGS = ["-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
+                  "-XX:+ExitOnOutOfMemoryError", "-Dvertx.disableFileCPResolving=true"]
+
+    def __init__(self, token: Optional[str] = None, forbid: Tuple[str, ...] = (),
+                 delete_grace_ms: int = 0) -> None:
+        fixtures = self.fixtures_dir()
+        jar = fixtures / "k8s-mock" / "k8s-mock.jar"
+        jsa = fixtures / "k8s-mock" / "app.jsa"
+        self.token = token
+        self.dir = Path(tempfile.mkdtemp(prefix="devkit-k8s.py-"))
+        self.log = self.dir / "k8s-mock.log"
+        port_file = self.dir / "port"
+        argv = ["java", *self.JAVA_FLAGS, f"-Djava.io.tmpdir={self.dir}"]
+        if jsa.is_file():
+            argv.append(f"-XX:SharedArchiveFile={jsa}")
+        argv += ["-jar", str(jar), "--port=0", f"--port-file={port_file}", "--quiet"]
+        if token:
+            argv.append(f"--token={token}")
+        argv += [f"--forbid={rule}" for rule in forbid]
+        if delete_grace_ms:
+            argv.append(f"--delete-grace-ms={delete_grace_ms}")
+        with open(self.log, "ab") as log:
+            self.proc: Optional[subprocess.Popen] = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 60  # as FX_K8S_START_TIMEOUT_MS: a busy CI machine
+            while not (port_file.exists() and port_file.read_text().strip()):
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the Kubernetes API mock did not start: " + self._log_tail())
+                time.sleep(0.02)
+            self.port = int(port_file.read_text().strip())
+            self.url = f"http://127.0.0.1:{self.port}"
+            while self._control("GET", "/__fixture/health", quiet=True)[0] != 200:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the Kubernetes API mock does not answer: " +
+                                       self._log_tail())
+                time.sleep(0.05)
+            self.kubeconfig = self._write_kubeconfig("kubeconfig", two_contexts=False)
+            self.kubeconfig_two_contexts = self._write_kubeconfig("kubeconfig-two-contexts",
+                                                                  two_contexts=True)
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def fixtures_dir() -> Path:
+        """Where scripts/build_fixtures.sh put the jar, looked up as
+        k8s_fixture.c does; built there (with Maven) if it is nowhere."""
+        candidates = [os.environ.get("DEVKIT_FIXTURES_DIR"),
+                      os.environ.get("DEVKIT_BUILD_DIR") and os.environ["DEVKIT_BUILD_DIR"] +
+                      "/fixtures",
+                      os.environ.get("DEVKIT_SOURCE_DIR") and os.environ["DEVKIT_SOURCE_DIR"] +
+                      "/build/fixtures",
+                      str(ROOT / "build" / "fixtures")]
+        for c in candidates:
+            if c and (Path(c) / "k8s-mock" / "k8s-mock.jar").is_file():
+                return Path(c)
+        out = ROOT / "build" / "fixtures"
+        build = subprocess.run(["bash", str(ROOT / "tests/fixtures/k8s-mock/build.sh"), str(out)],
+                               capture_output=True, text=True)
+        if build.returncode != 0 or not (out / "k8s-mock" / "k8s-mock.jar").is_file():
+            raise RuntimeError("the Kubernetes API mock is not built and building it failed "
+                               f"(run scripts/build_fixtures.sh): {build.stderr[-2000:]}")
+        return out
+
+    def _log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+
+    def _write_kubeconfig(self, name: str, two_contexts: bool) -> Path:
+        user = f"\n    token: {self.token}" if self.token else " {}"
+        other = (f"- name: {self.OTHER_CONTEXT}\n  context:\n    cluster: {self.CONTEXT}\n"
+                 f"    user: {self.USER}\n    namespace: {self.OTHER_NAMESPACE}\n"
+                 if two_contexts else "")
+        path = self.dir / name
+        path.write_text(
+            "apiVersion: v1\nkind: Config\n"
+            f"clusters:\n- name: {self.CONTEXT}\n  cluster:\n    server: {self.url}\n"
+            f"users:\n- name: {self.USER}\n  user:{user}\n"
+            f"contexts:\n- name: {self.CONTEXT}\n  context:\n    cluster: {self.CONTEXT}\n"
+            f"    user: {self.USER}\n    namespace: {self.NAMESPACE}\n{other}"
+            f"current-context: {self.CONTEXT}\npreferences: {{}}\n")
+        return path
+
+    # -- requests ------------------------------------------------------------
+    _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+
+    def _control(self, method: str, path: str, body: Any = None,
+                 content_type: str = "application/json", quiet: bool = False) -> Tuple[int, str]:
+        data = None
+        if body is not None:
+            data = (body if isinstance(body, str) else json.dumps(body)).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", content_type)
+        try:
+            with self._opener.open(req, timeout=15) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(errors="replace")
+        except OSError:
+            if quiet:
+                return -1, ""
+            raise
+
+    def _ok(self, method: str, path: str, body: Any = None,
+            content_type: str = "application/json") -> str:
+        status, text = self._control(method, path, body, content_type)
+        if not 200 <= status < 300:
+            raise RuntimeError(f"k8s mock: {method} {path} -> {status}: {text}")
+        return text
+
+    def admin(self, method: str, path: str, body: Any = None,
+              content_type: str = "application/json") -> Tuple[int, Any]:
+        """A request as the cluster's own components make it (/__fixture/api):
+        the status and the body parsed as JSON (None if it is not)."""
+        status, text = self._control(method, "/__fixture/api" + path, body, content_type)
+        try:
+            return status, json.loads(text)
+        except ValueError:
+            return status, None
+
+    def apply(self, manifest: str) -> None:
+        """Create objects as test setup (status kept): YAML or JSON text, or the
+        path of a file holding it. Objects without a namespace go to "dev"."""
+        if "\n" not in manifest and os.path.isfile(manifest):
+            content_type = "application/json" if manifest.endswith(".json") else \
+                "application/yaml"
+            manifest = Path(manifest).read_text()
+        else:
+            content_type = "application/json" if manifest.lstrip()[:1] in "{[" else \
+                "application/yaml"
+        self._ok("POST", f"/__fixture/apply?namespace={self.NAMESPACE}", manifest, content_type)
+
+    def set_pod_status(self, namespace: str, name: str, status: Dict[str, Any]) -> None:
+        """Play the scheduler and the kubelet: merge `status` into the Pod's
+        status through its status subresource."""
+        ns, pod = urllib.parse.quote(namespace, safe=""), urllib.parse.quote(name, safe="")
+        self._ok("PATCH", f"/__fixture/api/api/v1/namespaces/{ns}/pods/{pod}/status",
+                 {"status": status}, "application/merge-patch+json")
+
+    def add_event(self, namespace: str, kind: str, name: str, reason: str, message: str,
+                  type_: str = "Normal") -> None:
+        self._ok("POST", "/__fixture/event", {"namespace": namespace, "kind": kind, "name": name,
+                                              "reason": reason, "message": message,
+                                              "type": type_})
+
+    def forbid(self, rule: Optional[str]) -> None:
+        """Answer 403 to "VERB:RESOURCE[:NAMESPACE]"; None clears every rule."""
+        if rule is None:
+            self._ok("DELETE", "/__fixture/forbid")
+        else:
+            self._ok("POST", "/__fixture/forbid?rule=" + urllib.parse.quote(rule, safe=""))
+
+    def requests(self) -> List[Dict[str, Any]]:
+        """The API requests seen since the start or the last reset:
+        [{"method", "path", "code", "user"}]."""
+        return json.loads(self._ok("GET", "/__fixture/requests"))["items"]
+
+    def count_requests(self, method: Optional[str] = None, path_part: Optional[str] = None) -> int:
+        return sum(1 for r in self.requests()
+                   if (method is None or r.get("method") == method) and
+                   (path_part is None or path_part in r.get("path", "")))
+
+    def reset(self) -> None:
+        """Empty the store, drop faults and rules, clear the request log."""
+        self._ok("POST", "/__fixture/reset")
+
+    def close(self) -> None:
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=10)
+            self.proc = None
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

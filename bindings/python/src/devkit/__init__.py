@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """libdevkit for Python: SSH tunnels to a bastion, SOCKS/HTTP proxy, forwards,
-remote DNS, process routing and service registry registration.
+remote DNS, process routing, service registry registration, a Kubernetes API
+client with Pod replicas, and devkit.yaml configuration files.
 
     import devkit
 
@@ -17,14 +18,16 @@ by the garbage collector otherwise. ``devkit.capi`` is the raw SWIG layer.
 from __future__ import annotations
 
 from . import capi
+from ._config import Config, ConfigSection
 from ._context import Context, Event, Listener
 from ._dns import Dns, DnsStats, Router, RouterStats
 from ._enums import (ErrorCode, EventType, ForwardKind, HostKeyPolicy, LogLevel,
-                     RegistrationState, TunnelState)
+                     RegistrationState, ReplicaSource, ReplicaStage, TunnelState)
 from ._errors import (AuthError, ClosedError, ConnectionRefusedError, Error, ExistsError,
                       ForbiddenError, HostKeyError, InvalidArgumentError, IoError,
                       NoMemoryError, NotFoundError, ProtocolError, TimeoutError,
                       UnsupportedError)
+from ._k8s import Kubernetes, Replica
 from ._registry import Expose, Registration, RegistrationStats
 from ._tunnel import Forward, ForwardStats, Tunnel, TunnelStats
 
@@ -47,8 +50,9 @@ __all__ = [
     "__version__", "library_version", "strerror",
     "Context", "Event", "Listener", "Tunnel", "TunnelStats", "Forward", "ForwardStats",
     "Dns", "DnsStats", "Router", "RouterStats", "Registration", "RegistrationStats", "Expose",
+    "Kubernetes", "Replica", "Config", "ConfigSection",
     "ErrorCode", "EventType", "ForwardKind", "HostKeyPolicy", "LogLevel", "TunnelState",
-    "RegistrationState",
+    "RegistrationState", "ReplicaStage", "ReplicaSource",
     "Error", "InvalidArgumentError", "NoMemoryError", "IoError", "TimeoutError",
     "NotFoundError", "ConnectionRefusedError", "HostKeyError", "AuthError", "ProtocolError",
     "ClosedError", "ExistsError", "UnsupportedError", "ForbiddenError",

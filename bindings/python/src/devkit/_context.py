@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Union
 
 from . import capi
-from ._enums import EventType, LogLevel, RegistrationState, TunnelState, to_enum
+from ._enums import EventType, LogLevel, RegistrationState, ReplicaStage, TunnelState, to_enum
 from ._lifetime import Lifetime
 
 if TYPE_CHECKING:
+    from ._k8s import Kubernetes
     from ._registry import Registration
     from ._tunnel import Tunnel
 
@@ -35,26 +36,30 @@ class Event:
     type: Union[EventType, int]
     tunnel_id: int
     forward_id: int
-    # TUNNEL_STATE: a TunnelState; REGISTRATION_STATE: a RegistrationState; else None
-    state: Union[TunnelState, RegistrationState, int, None]
+    # TUNNEL_STATE: a TunnelState; REGISTRATION_STATE: a RegistrationState;
+    # REPLICA_STAGE: a ReplicaStage; else None
+    state: Union[TunnelState, RegistrationState, ReplicaStage, int, None]
     error: int                            # a negative ErrorCode behind a failure, 0 if none
     port: int                             # FORWARD_READY: the bound port; REGISTRATION_STATE:
                                           # the advertised port
     attempt: int                          # RECONNECTING: attempt; EVENTS_DROPPED: count
     address: str                          # FORWARD_READY: the bound address; REGISTRATION_STATE:
-                                          # the advertised address
+                                          # the advertised address; REPLICA_STAGE: the Pod's name
     message: str                          # LOG events: the log line
     level: Union[LogLevel, int, None] = None  # LOG events only (C: the level is in `state`)
-    object_id: int = 0                    # REGISTRATION_STATE: the Registration's id
+    object_id: int = 0                    # REGISTRATION_STATE: the Registration's id;
+                                          # REPLICA_STAGE: the Replica's id
 
     @classmethod
     def _from_c(cls, ev: "capi.devkit_event") -> "Event":
         etype = to_enum(EventType, ev.type)
-        state: Union[TunnelState, RegistrationState, int, None] = None
+        state: Union[TunnelState, RegistrationState, ReplicaStage, int, None] = None
         if etype == EventType.TUNNEL_STATE:
             state = to_enum(TunnelState, ev.state)
         elif etype == EventType.REGISTRATION_STATE:
             state = to_enum(RegistrationState, ev.state)
+        elif etype == EventType.REPLICA_STAGE:
+            state = to_enum(ReplicaStage, ev.state)
         return cls(etype, ev.tunnel_id, ev.forward_id, state,
                    ev.error, ev.port, ev.attempt, ev.address, ev.message,
                    to_enum(LogLevel, ev.state) if etype == EventType.LOG else None,
@@ -68,6 +73,9 @@ class Event:
         if self.type == EventType.REGISTRATION_STATE:
             state = capi.devkit_registration_state_name(int(self.state or 0))
             return f"{name} registration={self.object_id} {state}: {self.message}"
+        if self.type == EventType.REPLICA_STAGE:
+            stage = capi.devkit_replica_stage_name(int(self.state or 0))
+            return f"{name} replica={self.object_id} {self.address} {stage}: {self.message}"
         return f"{name} tunnel={self.tunnel_id} forward={self.forward_id}: {self.message}"
 
 
@@ -146,15 +154,17 @@ class Context:
         self._dispatcher = _Dispatcher(self._life)
         # As in C, a tunnel lives until it is closed or its context is.
         self._tunnels: set = set()
-        # The same for registrations made on it (devkit.Registration).
+        # The same for registrations made on it (devkit.Registration), and for
+        # Kubernetes clients (which C must free before the context).
         self._registrations: set = set()
+        self._k8s_clients: set = set()
         self._finalizer = weakref.finalize(self, _close_context, self._life, self._dispatcher)
 
     # -- lifetime ------------------------------------------------------------
     def close(self) -> None:
-        """Close every tunnel and registration of this context, then stop its I/O
-        thread. Idempotent; a close racing with another returns once the context
-        is really closed."""
+        """Close every tunnel, registration and Kubernetes client of this
+        context, then stop its I/O thread. Idempotent; a close racing with
+        another returns once the context is really closed."""
         if not self._life.closed:
             # Tunnels first, so that listeners still see their CLOSED events.
             for tunnel in list(self._tunnels):
@@ -162,11 +172,15 @@ class Context:
             # Then registrations (deregistered), so listeners see DEREGISTERED too.
             for registration in list(self._registrations):
                 registration.close()
+            # Then Kubernetes clients (their replica handles first; no replica is deleted).
+            for client in list(self._k8s_clients):
+                client.close()
             self._dispatcher.finish()
         self._finalizer.detach()
         _close_context(self._life, self._dispatcher)
         self._tunnels.clear()
         self._registrations.clear()
+        self._k8s_clients.clear()
 
     @property
     def closed(self) -> bool:
@@ -191,6 +205,11 @@ class Context:
         """Same as ``devkit.Registration(self, **options)``."""
         from ._registry import Registration
         return Registration(self, **options)
+
+    def kubernetes(self, **options: Any) -> "Kubernetes":
+        """Same as ``devkit.Kubernetes(self, **options)``."""
+        from ._k8s import Kubernetes
+        return Kubernetes(self, **options)
 
     # -- events --------------------------------------------------------------
     def poll(self, timeout: Optional[float] = 0) -> Optional[Event]:

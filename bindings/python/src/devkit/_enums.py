@@ -45,6 +45,7 @@ class EventType(enum.IntEnum):
     EVENTS_DROPPED = capi.DEVKIT_EVENT_EVENTS_DROPPED
     LOG = capi.DEVKIT_EVENT_LOG
     REGISTRATION_STATE = capi.DEVKIT_EVENT_REGISTRATION_STATE
+    REPLICA_STAGE = capi.DEVKIT_EVENT_REPLICA_STAGE
 
 
 class TunnelState(enum.IntEnum):
@@ -62,6 +63,23 @@ class RegistrationState(enum.IntEnum):
     LOST = capi.DEVKIT_REGISTRATION_LOST                  # the registry forgot it: re-registering
     FAILED = capi.DEVKIT_REGISTRATION_FAILED              # refused for good: no more attempts
     DEREGISTERED = capi.DEVKIT_REGISTRATION_DEREGISTERED  # removed on close
+
+
+class ReplicaStage(enum.IntEnum):
+    CREATED = capi.DEVKIT_REPLICA_CREATED                    # the API server accepted the Pod
+    SCHEDULED = capi.DEVKIT_REPLICA_SCHEDULED                # a node was chosen
+    INITIALIZED = capi.DEVKIT_REPLICA_INITIALIZED            # init containers done
+    CONTAINERS_READY = capi.DEVKIT_REPLICA_CONTAINERS_READY
+    READY = capi.DEVKIT_REPLICA_READY
+    FAILED = capi.DEVKIT_REPLICA_FAILED                      # cannot get further (message says why)
+    DELETED = capi.DEVKIT_REPLICA_DELETED
+
+
+class ReplicaSource(enum.IntEnum):
+    POD = capi.DEVKIT_REPLICA_FROM_POD
+    DEPLOYMENT = capi.DEVKIT_REPLICA_FROM_DEPLOYMENT
+    STATEFULSET = capi.DEVKIT_REPLICA_FROM_STATEFULSET
+    DAEMONSET = capi.DEVKIT_REPLICA_FROM_DAEMONSET
 
 
 class HostKeyPolicy(enum.IntEnum):

@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * Events are read by polling ({@link #poll}) or by listeners that a Java thread
  * of this context calls; the library's own callback, which would run on its I/O
- * thread, is never used. {@link #close} closes the tunnels and registrations
- * still open, then stops the engine; a context nobody references is closed by a {@link
+ * thread, is never used. {@link #close} closes the tunnels, registrations and
+ * Kubernetes clients still open, then stops the engine; a context nobody references is closed by a {@link
  * java.lang.ref.Cleaner}, but only after its tunnels are unreachable too.
  */
 public final class Context implements AutoCloseable {
@@ -36,6 +36,8 @@ public final class Context implements AutoCloseable {
     final Set<Tunnel> tunnels = ConcurrentHashMap.newKeySet();
     /** The same for registrations made on it. */
     final Set<Registration> registrations = ConcurrentHashMap.newKeySet();
+    /** And for Kubernetes clients (C frees them before the context). */
+    final Set<Kubernetes> k8sClients = ConcurrentHashMap.newKeySet();
     private final java.lang.ref.Cleaner.Cleanable cleanable;
 
     public Context() {
@@ -71,6 +73,11 @@ public final class Context implements AutoCloseable {
     /** Start registering on this context; same as {@link Registration#register(Context, RegistrationOptions)}. */
     public Registration register(RegistrationOptions options) {
         return Registration.register(this, options);
+    }
+
+    /** Open a Kubernetes client on this context; same as {@link Kubernetes#open(Context, KubernetesOptions)}. */
+    public Kubernetes kubernetes(KubernetesOptions options) {
+        return Kubernetes.open(this, options);
     }
 
     /**
@@ -158,7 +165,7 @@ public final class Context implements AutoCloseable {
     }
 
     /**
-     * Close every tunnel and registration (deregistered) of this context, let
+     * Close every tunnel, registration (deregistered) and Kubernetes client of this context, let
      * listeners see the last events (the tunnels' CLOSED, the registrations'
      * DEREGISTERED), then stop the I/O thread. Idempotent.
      */
@@ -171,6 +178,10 @@ public final class Context implements AutoCloseable {
             for (Registration r : registrations.toArray(new Registration[0])) {
                 r.close();
             }
+            // Then Kubernetes clients (their replica handles first; nothing is deleted).
+            for (Kubernetes k : k8sClients.toArray(new Kubernetes[0])) {
+                k.close();
+            }
             dispatcher.finish();
         }
         cleanable.clean(); // runs the action at most once
@@ -178,6 +189,7 @@ public final class Context implements AutoCloseable {
         dispatcher.join();
         tunnels.clear();
         registrations.clear();
+        k8sClients.clear();
     }
 
     @Override

@@ -48,6 +48,36 @@ public final class DnsOptions {
         return clusterDns;
     }
 
+    /** The search list, if set. */
+    public String search() {
+        return search;
+    }
+
+    /** The ndots, if set. */
+    public Integer ndots() {
+        return ndots;
+    }
+
+    /** A copy of a struct C filled (a configuration's), every field set. */
+    static DnsOptions fromNative(devkit_dns_options o) {
+        Builder b = new Builder(o.getCluster_dns());
+        b.clusterDomains = o.getCluster_domains();
+        b.search = o.getSearch();
+        b.ndots = o.getNdots();
+        b.upstream = o.getUpstream();
+        b.bindAddress = o.getBind_address();
+        b.bindPort = o.getBind_port();
+        b.timeoutMs = o.getTimeout_ms();
+        b.cacheMax = (int) Math.min(Integer.MAX_VALUE, o.getCache_max());
+        return b.build();
+    }
+
+    @Override
+    public String toString() {
+        return "DnsOptions[clusterDns=" + clusterDns + (search != null ? ", search=" + search : "")
+            + (ndots != null ? ", ndots=" + ndots : "") + "]";
+    }
+
     /** A native struct filled with these options; the caller deletes it. */
     devkit_dns_options toNative() {
         devkit_dns_options o = new devkit_dns_options(); // C defaults

@@ -16,16 +16,19 @@ package io.devkit;
  *                  {@link EventType#REGISTRATION_STATE}: the advertised port
  * @param attempt   reconnect attempt; for {@link EventType#EVENTS_DROPPED}, how many
  * @param address   {@link EventType#FORWARD_READY}: the bound address;
- *                  {@link EventType#REGISTRATION_STATE}: the advertised address
+ *                  {@link EventType#REGISTRATION_STATE}: the advertised address;
+ *                  {@link EventType#REPLICA_STAGE}: the Pod's name
  * @param message   human-readable, never contains secrets; for {@link EventType#LOG}, the log line
  * @param level     the level, for {@link EventType#LOG} only (else null)
  * @param objectId  the object the event is about: for {@link EventType#REGISTRATION_STATE},
- *                  the {@link Registration#id()}; else 0
+ *                  the {@link Registration#id()}; for {@link EventType#REPLICA_STAGE}, the
+ *                  {@link Replica#id()}; else 0
  * @param registrationState the new state, for {@link EventType#REGISTRATION_STATE} only (else null)
+ * @param replicaStage the stage reached, for {@link EventType#REPLICA_STAGE} only (else null)
  */
 public record Event(EventType type, long tunnelId, long forwardId, TunnelState state, int error,
                     int port, int attempt, String address, String message, LogLevel level,
-                    long objectId, RegistrationState registrationState) {
+                    long objectId, RegistrationState registrationState, ReplicaStage replicaStage) {
 
     static Event from(devkit_event ev) {
         EventType type = EventType.of(ev.getType());
@@ -34,7 +37,8 @@ public record Event(EventType type, long tunnelId, long forwardId, TunnelState s
             ev.getError(), ev.getPort(), ev.getAttempt(), ev.getAddress(), ev.getMessage(),
             type == EventType.LOG ? LogLevel.of(ev.getState()) : null,
             ev.getObject_id(),
-            type == EventType.REGISTRATION_STATE ? RegistrationState.of(ev.getState()) : null);
+            type == EventType.REGISTRATION_STATE ? RegistrationState.of(ev.getState()) : null,
+            type == EventType.REPLICA_STAGE ? ReplicaStage.of(ev.getState()) : null);
     }
 
     @Override
@@ -45,6 +49,10 @@ public record Event(EventType type, long tunnelId, long forwardId, TunnelState s
         if (type == EventType.REGISTRATION_STATE) {
             return DevkitC.devkit_event_type_name(type.value()) + " registration=" + objectId + " "
                 + registrationState + ": " + message;
+        }
+        if (type == EventType.REPLICA_STAGE) {
+            return DevkitC.devkit_event_type_name(type.value()) + " replica=" + objectId + " "
+                + address + " " + replicaStage + ": " + message;
         }
         return DevkitC.devkit_event_type_name(type.value()) + " tunnel=" + tunnelId + " forward="
             + forwardId + ": " + message;

@@ -23,6 +23,12 @@ public enum EventType {
      * and {@link Event#message()}.
      */
     REGISTRATION_STATE(devkit_event_type.DEVKIT_EVENT_REGISTRATION_STATE),
+    /**
+     * A {@link Replica} reached a stage: {@link Event#replicaStage()},
+     * {@link Event#objectId()} (its {@link Replica#id()}), the Pod's name in
+     * {@link Event#address()} and what happened in {@link Event#message()}.
+     */
+    REPLICA_STAGE(devkit_event_type.DEVKIT_EVENT_REPLICA_STAGE),
     /** A type a newer C library added. */
     UNKNOWN(devkit_event_type.DEVKIT_EVENT_NONE);
 

@@ -38,6 +38,26 @@ public final class ExposeOptions {
         return localPort;
     }
 
+    /** The local host, if set (else 127.0.0.1). */
+    public String localHost() {
+        return localHost;
+    }
+
+    public String advertiseHost() {
+        return advertiseHost;
+    }
+
+    /** A copy of a struct C filled (a configuration's), every field set. */
+    static ExposeOptions fromNative(devkit_expose_options o) {
+        Builder b = new Builder(o.getLocal_port());
+        b.localHost = o.getLocal_host();
+        b.remotePort = o.getRemote_port();
+        b.remoteBindAddress = o.getRemote_bind_address();
+        b.advertiseHost = o.getAdvertise_host();
+        b.registryViaTunnel = o.getRegistry_via_tunnel() != 0;
+        return b.build();
+    }
+
     /** The local service, "host:port". */
     String local() {
         return (localHost != null ? localHost : "127.0.0.1") + ":" + localPort;

@@ -48,6 +48,44 @@ public final class ForwardOptions {
         return kind;
     }
 
+    /** The local (or, for REMOTE, the bastion's) port; 0: any free port. */
+    public int bindPort() {
+        return bindPort;
+    }
+
+    public String bindAddress() {
+        return bindAddress;
+    }
+
+    /** LOCAL and REMOTE: where connections go; null for DYNAMIC. */
+    public String targetHost() {
+        return targetHost;
+    }
+
+    public int targetPort() {
+        return targetPort;
+    }
+
+    /** A copy of a struct C filled (a configuration's): every field set, secrets included. */
+    static ForwardOptions fromNative(devkit_forward_options o) {
+        ForwardKind kind = ForwardKind.of(o.getKind());
+        Builder b = new Builder(kind, kind == ForwardKind.DYNAMIC ? null : o.getTarget_host(),
+            o.getTarget_port());
+        b.bindAddress = o.getBind_address();
+        b.bindPort = o.getBind_port();
+        b.proxyUsername = o.getProxy_username();
+        b.proxyPassword = o.getProxy_password();
+        b.allowNonLoopback = o.getAllow_non_loopback() != 0;
+        return b.build();
+    }
+
+    @Override
+    public String toString() {
+        return "ForwardOptions[" + kind + ", bind=" + (bindAddress != null ? bindAddress : "127.0.0.1")
+            + ":" + bindPort + (targetHost != null ? ", target=" + targetHost + ":" + targetPort : "")
+            + (proxyUsername != null ? ", proxyUsername=" + proxyUsername : "") + "]";
+    }
+
     /** A native struct filled with these options; the caller deletes it. */
     devkit_forward_options toNative() {
         devkit_forward_options o = new devkit_forward_options(); // C defaults

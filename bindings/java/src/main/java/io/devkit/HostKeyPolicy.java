@@ -17,4 +17,13 @@ public enum HostKeyPolicy {
     public int value() {
         return value;
     }
+
+    static HostKeyPolicy of(int value) {
+        for (HostKeyPolicy p : values()) {
+            if (p.value == value) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("unknown host key policy " + value);
+    }
 }

@@ -77,6 +77,53 @@ public final class RegistrationOptions {
         return service;
     }
 
+    /** The traffic tag, if set. */
+    public String tag() {
+        return tag;
+    }
+
+    /** The Dubbo methods, comma-separated, if set. */
+    public String methods() {
+        return methods;
+    }
+
+    /** Whether a password or a token is set (never the secret itself). */
+    public boolean hasSecret() {
+        return password != null || token != null;
+    }
+
+    /** A copy of a struct C filled (a configuration's): every field set, secrets included. */
+    static RegistrationOptions fromNative(devkit_registration_options o) {
+        Builder b = builder();
+        b.registry = o.getRegistry();
+        b.service = o.getService();
+        b.address = o.getAddress();
+        b.port = o.getPort() != 0 ? o.getPort() : null;
+        String meta = o.getMetadata();
+        if (meta != null) {
+            for (String line : meta.split("\n")) {
+                int eq = line.indexOf('=');
+                if (!line.isEmpty()) {
+                    b.metadata.put(eq < 0 ? line : line.substring(0, eq), eq < 0 ? "" : line.substring(eq + 1));
+                }
+            }
+        }
+        b.tag = o.getTag();
+        b.username = o.getUsername();
+        b.password = o.getPassword();
+        b.token = o.getToken();
+        b.ttlMs = o.getTtl_ms();
+        b.heartbeatMs = o.getHeartbeat_ms();
+        b.protocol = o.getProtocol();
+        b.interfaceName = o.getInterface_name();
+        b.methods = o.getMethods();
+        b.caFile = o.getCa_file();
+        b.insecure = o.getInsecure() != 0;
+        b.connectTo = o.getConnect_to();
+        b.timeoutMs = o.getTimeout_ms();
+        return b.build();
+    }
+
     /** The metadata, in the order it was added. */
     public Map<String, String> metadata() {
         return metadata;

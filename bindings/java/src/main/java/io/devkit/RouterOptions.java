@@ -35,6 +35,36 @@ public final class RouterOptions {
         return dns;
     }
 
+    /** The control socket's path, if set. */
+    public String controlPath() {
+        return controlPath;
+    }
+
+    /**
+     * These options with {@code dns} (a configuration's router has none: the
+     * caller starts the {@link Dns} and passes it here).
+     */
+    public RouterOptions withDns(Dns dns) {
+        Builder b = new Builder();
+        b.dns = dns;
+        b.controlPath = controlPath;
+        b.openTimeoutMs = openTimeoutMs;
+        return b.build();
+    }
+
+    /** A copy of a struct C filled (a configuration's); its dns handle is not copied (NULL there). */
+    static RouterOptions fromNative(devkit_router_options o) {
+        Builder b = new Builder();
+        b.controlPath = o.getControl_path();
+        b.openTimeoutMs = o.getOpen_timeout_ms();
+        return b.build();
+    }
+
+    @Override
+    public String toString() {
+        return "RouterOptions[controlPath=" + controlPath + ", openTimeoutMs=" + openTimeoutMs + "]";
+    }
+
     /** A native struct filled with these options (but the resolver); the caller deletes it. */
     devkit_router_options toNative() {
         devkit_router_options o = new devkit_router_options(); // C defaults

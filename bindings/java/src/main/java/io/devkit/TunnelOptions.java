@@ -71,6 +71,67 @@ public final class TunnelOptions {
         return bastion;
     }
 
+    /** The user, if set (else the bastion's user@, else $USER). */
+    public String user() {
+        return user;
+    }
+
+    /** The private key file, if set. */
+    public String identityFile() {
+        return identityFile;
+    }
+
+    public String knownHostsFile() {
+        return knownHostsFile;
+    }
+
+    /** Whether a password is set (never the password itself). */
+    public boolean hasPassword() {
+        return password != null;
+    }
+
+    /** The host key policy, if set. */
+    public HostKeyPolicy hostKeyPolicy() {
+        return hostKeyPolicy;
+    }
+
+    /** TCP + handshake + authentication, if set. */
+    public Duration connectTimeout() {
+        return connectTimeoutMs == null ? null : Duration.ofMillis(connectTimeoutMs);
+    }
+
+    /** A copy of a struct C filled (a configuration's): every field set, secrets included. */
+    static TunnelOptions fromNative(devkit_tunnel_options o) {
+        Builder b = new Builder(o.getBastion());
+        b.user = o.getUser();
+        b.identityFile = o.getIdentity_file();
+        b.identityPassphrase = o.getIdentity_passphrase();
+        b.password = o.getPassword();
+        b.useAgent = o.getUse_agent() != 0;
+        b.knownHostsFile = o.getKnown_hosts_file();
+        b.hostKeyPolicy = HostKeyPolicy.of(o.getHost_key_policy());
+        b.hostKeySha256 = o.getHost_key_sha256();
+        b.ciphers = o.getCiphers();
+        b.macs = o.getMacs();
+        b.kex = o.getKex();
+        b.connectTimeoutMs = o.getConnect_timeout_ms();
+        b.keepaliveIntervalS = o.getKeepalive_interval_s();
+        b.keepaliveCountMax = o.getKeepalive_count_max();
+        b.reconnect = o.getReconnect() != 0;
+        b.reconnectInitialMs = o.getReconnect_initial_ms();
+        b.reconnectMaxMs = o.getReconnect_max_ms();
+        b.reconnectMaxAttempts = o.getReconnect_max_attempts();
+        return b.build();
+    }
+
+    @Override
+    public String toString() {
+        return "TunnelOptions[bastion=" + bastion + (user != null ? ", user=" + user : "")
+            + (identityFile != null ? ", identityFile=" + identityFile : "")
+            + (password != null ? ", password=***" : "")
+            + (identityPassphrase != null ? ", identityPassphrase=***" : "") + "]";
+    }
+
     /** A native struct filled with these options; the caller deletes it. */
     devkit_tunnel_options toNative() {
         devkit_tunnel_options o = new devkit_tunnel_options(); // C defaults
