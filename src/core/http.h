@@ -61,6 +61,12 @@ devkit__http_xfer *devkit__http_start(devkit_ctx *ctx, const devkit__http_reques
 /* Abandon a transfer: its callback will not run. Accepts NULL. */
 void devkit__http_cancel(devkit__http_xfer *x);
 
+/* The devkit code for an HTTP status: 0 for 2xx; 400/405/406/413/415/422
+ * DEVKIT_EINVAL, 401 EAUTH, 403 EFORBIDDEN, 404/410 ENOTFOUND, 409 EEXISTS,
+ * 408 ETIMEOUT, 429 and 5xx EIO (worth retrying), other 4xx EINVAL, 1xx/3xx
+ * EPROTO (not an answer an API gives). Registries and the k8s client share it. */
+int devkit__http_status_rc(long status);
+
 /* "GET http://h:p/path": method and URL without query or credentials, for
  * messages (a query may hold a token). */
 void devkit__http_describe(const devkit__http_request *req, char *out, size_t cap);

@@ -7,36 +7,12 @@
 
 #include <jansson.h>
 
+#include "core/http.h"
 #include "devkit/common.h"
 
 int devkit__k8s_status_rc(long status)
 {
-	if (status >= 200 && status < 300)
-		return 0;
-	switch (status) {
-	case 400:
-	case 405:
-	case 406:
-	case 413:
-	case 415:
-	case 422:
-		return DEVKIT_EINVAL;
-	case 401:
-		return DEVKIT_EAUTH;
-	case 403:
-		return DEVKIT_EFORBIDDEN;
-	case 404:
-	case 410: /* Gone: a watch's resourceVersion is too old */
-		return DEVKIT_ENOTFOUND;
-	case 409:
-		return DEVKIT_EEXISTS;
-	case 408:
-		return DEVKIT_ETIMEOUT;
-	default:
-		if (status == 429 || status >= 500)
-			return DEVKIT_EIO;
-		return status >= 400 ? DEVKIT_EINVAL : DEVKIT_EPROTO; /* 1xx/3xx: not an API answer */
-	}
+	return devkit__http_status_rc(status);
 }
 
 static const char *phrase(long status)

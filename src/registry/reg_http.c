@@ -8,26 +8,9 @@
 
 int devkit__reg_http_status_rc(long status)
 {
-	if (status >= 200 && status < 300)
-		return 0;
-	switch (status) {
-	case 400:
-	case 405:
-	case 415:
-	case 422:
-		return DEVKIT_EINVAL;
-	case 401:
-		return DEVKIT_EAUTH;
-	case 403:
-		return DEVKIT_EFORBIDDEN;
-	case 404:
-	case 410:
-		return DEVKIT_ENOTFOUND;
-	case 408:
-		return DEVKIT_ETIMEOUT;
-	default:
-		return DEVKIT_EIO; /* 5xx, 429 and the unexpected: try again later */
-	}
+	/* 409 is not a conflict for a registry but a refusal to retry later. */
+	int rc = devkit__http_status_rc(status);
+	return rc == DEVKIT_EEXISTS || rc == DEVKIT_EPROTO ? DEVKIT_EIO : rc;
 }
 
 static void on_answer(void *data, const devkit__http_response *res)
