@@ -904,12 +904,22 @@ Test(replica_cli, ctrl_c_while_waiting_leaves_the_replica)
 	snprintf(log, sizeof(log), "%s/replicate.log", srv.dir);
 	pid_t pid = fx_spawn(cli_argv(args), cli_env(), log);
 	cr_assert_gt(pid, 0);
+	/* "waiting up to ..." is printed once a signal stops the wait rather
+	 * than the process */
 	long long deadline = fx_now_ms() + 30000;
-	while (pod_code(NS, "web-alice-c") != 200) {
-		cr_assert_lt(fx_now_ms(), deadline, "the replica was never created");
-		fx_sleep_ms(100);
+	for (;;) {
+		FILE *f = fopen(log, "r");
+		char text[4096] = "";
+		if (f) {
+			text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+			fclose(f);
+		}
+		if (strstr(text, "waiting up to"))
+			break;
+		cr_assert_lt(fx_now_ms(), deadline, "devkit never started waiting: %s", text);
+		fx_sleep_ms(50);
 	}
-	fx_sleep_ms(500); /* waiting by now */
+	cr_assert_eq(pod_code(NS, "web-alice-c"), 200);
 	cr_assert_eq(kill(pid, SIGINT), 0);
 	int status = 0;
 	deadline = fx_now_ms() + 10000;
@@ -930,4 +940,40 @@ Test(replica_cli, ctrl_c_while_waiting_leaves_the_replica)
 	cr_assert(strstr(out, "devkit replica delete web-alice-c -n dev --context devkit-mock "
 		"--kubeconfig "), "%s", out);
 	cr_assert_eq(pod_code(NS, "web-alice-c"), 200);
+}
+
+Test(replica_cli, dry_run_with_istio_is_a_list_in_yaml_too)
+{
+	apply_web(NS);
+	const char *yaml_args[] = { "replicate", KC, "--deployment", "web", "--name", "web-alice-i",
+		"--tag", "alice", "--istio", "--tag-header", "X-Dev", "--dry-run", NULL };
+	const char *json_args[] = { "replicate", KC, "--deployment", "web", "--name", "web-alice-i",
+		"--tag", "alice", "--istio", "--tag-header", "X-Dev", "--dry-run", "--json", NULL };
+	fx_run_result y, j;
+	run(yaml_args, &y);
+	run(json_args, &j);
+	cr_assert_eq(y.exit_code, 0, "%s", y.err);
+	cr_assert_eq(j.exit_code, 0, "%s", j.err);
+	json_t *list = json_loads(j.out, 0, NULL);
+	cr_assert(list, "%s", j.out);
+	char err[256];
+	json_t *back = devkit__yaml_to_json(y.out, y.out_len, DEVKIT__YAML_TYPED, err, sizeof(err));
+	cr_assert(back, "%s", err);
+	json_t *items = json_object_get(list, "items");
+	cr_assert_str_eq(json_string_value(json_object_get(list, "kind")), "List");
+	cr_assert_eq(json_array_size(items), 3, "%s", j.out);
+	const char *kinds[] = { "Pod", "DestinationRule", "VirtualService" };
+	for (size_t i = 0; i < 3; i++) {
+		json_t *item = json_array_get(items, i);
+		cr_assert_str_eq(json_string_value(json_object_get(item, "kind")), kinds[i]);
+		drop_times(item);
+		drop_times(json_array_get(json_object_get(back, "items"), i));
+	}
+	cr_assert(json_equal(list, back), "the YAML is not the JSON:\n%s", y.out);
+	cr_assert(strstr(j.out, "x-dev"), "the header is not lower-cased for Istio: %s", j.out);
+	cr_assert_eq(requests("POST"), 0);
+	json_decref(list);
+	json_decref(back);
+	fx_run_result_free(&y);
+	fx_run_result_free(&j);
 }

@@ -219,11 +219,12 @@ static void report_not_ready(struct replicate_cli *t, int rc)
 int replicate_wait(struct replicate_cli *t)
 {
 	struct progress p;
+	char limit[32];
 	int rc;
 
-	if (!t->json && cli_say("waiting up to %lld s for %s/%s to be ready",
-		(t->timeout_ms + 999) / 1000, devkit_replica_namespace(t->replica),
-		devkit_replica_name(t->replica)) != 0)
+	replica_human_duration((t->timeout_ms + 999) / 1000, limit, sizeof(limit));
+	if (!t->json && cli_say("waiting up to %s for %s/%s to be ready", limit,
+		devkit_replica_namespace(t->replica), devkit_replica_name(t->replica)) != 0)
 		return CLI_EXIT_FAILURE;
 	if (progress_start(&p, t) != 0)
 		return CLI_EXIT_FAILURE;
