@@ -62,6 +62,7 @@ python3 -c 'import scikit_build_core' 2>/dev/null || py_missing+=(scikit-build-c
 python3 -c 'import jsonschema' 2>/dev/null || py_missing+=(jsonschema)   # docs/devkit.schema.json
 python3 -c 'import yaml' 2>/dev/null || py_missing+=(PyYAML)            # config examples
 command -v kubernetes-validate >/dev/null || py_missing+=(kubernetes-validate)  # replica Pods vs the k8s schema
+python3 -c 'import kubernetes.stream' 2>/dev/null || py_missing+=(kubernetes)   # the official client vs the k8s fixture's streams
 if [ "${#py_missing[@]}" -gt 0 ]; then
 	say "pip installing: ${py_missing[*]}"
 	python3 -m pip install -q --disable-pip-version-check "${py_missing[@]}" 2>/dev/null ||
