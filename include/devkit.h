@@ -11,6 +11,7 @@
 #include "devkit/registry.h"
 #include "devkit/k8s.h"
 #include "devkit/replica.h"
+#include "devkit/diag.h"
 #include "devkit/config.h"
 
 #endif

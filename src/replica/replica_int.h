@@ -166,6 +166,10 @@ void devkit__json_names(const json_t *array, char *out, size_t cap);
 
 /* --- diagnose.c ----------------------------------------------------------- */
 
+/* The reading of conditions, container states and events is src/diag's
+ * (diag/pod_status.h, shared with the diagnostics report); the texts below
+ * forward to it. What is the replica's own is its stages. */
+
 /* What a Pod's status says: the stage it reached, and whether it cannot get
  * further (then `why` says so, e.g. "container web: ImagePullBackOff: ..."). */
 typedef struct devkit__replica_status {

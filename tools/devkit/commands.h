@@ -16,5 +16,8 @@ int cmd_config(int argc, char **argv);
 int cmd_replicate(int argc, char **argv);
 int cmd_replica(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);
 
 #endif

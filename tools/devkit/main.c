@@ -27,6 +27,9 @@ static const struct command commands[] = {
 	{ "replicate", cmd_replicate, "copy a Pod (or a workload's template) as a personal workspace" },
 	{ "replica", cmd_replica, "list the replicas, or delete one: replica list, replica delete NAME" },
 	{ "gc", cmd_gc, "delete the replicas whose expiry has passed" },
+	{ "events", cmd_events, "the events of a Pod and its owners, by stage (--watch for new ones)" },
+	{ "logs", cmd_logs, "a container's log; -f survives reconnects without losing lines" },
+	{ "diagnose", cmd_diagnose, "why a Pod is not running, in plain words, with the fix" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
