@@ -125,8 +125,12 @@ Test(logs, follow_gets_lines_as_they_are_written)
 	append("line\n");
 	devkit_buf joined = DEVKIT_BUF_INIT;
 	cr_assert_eq(devkit_logs_read(l, &joined, 15000), 1, "%s", dt_err());
-	cr_assert(strncmp(joined.ptr, "half a ", 7) == 0 && strlen(joined.ptr) == 7 + 30 + 1 + 4 &&
-		strcmp(joined.ptr + 7 + 31, "line") == 0, "%s", joined.ptr);
+	/* The test server may also join the parts before stamping (one stamp):
+	 * either way the line arrives once, whole. */
+	int stamped_inside = strlen(joined.ptr) == 7 + 30 + 1 + 4 &&
+		strcmp(joined.ptr + 7 + 31, "line") == 0;
+	cr_assert(strncmp(joined.ptr, "half a ", 7) == 0 &&
+		(stamped_inside || strcmp(joined.ptr, "half a line") == 0), "%s", joined.ptr);
 	devkit_buf_dispose(&joined);
 	devkit_logs_stats st = DEVKIT_LOGS_STATS_INIT;
 	cr_assert_eq(devkit_logs_get_stats(l, &st), 0);
