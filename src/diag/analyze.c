@@ -55,21 +55,21 @@ static signal *add(signals *s, unsigned source, const char *reason, const char *
 
 static const json_t *container_status(const json_t *pod, const char *name)
 {
-	const json_t *cs = devkit__diag_jnamed(devkit__diag_jpath(pod, "status.containerStatuses"),
+	const json_t *cs = devkit__json_find_named(devkit__json_path(pod, "status.containerStatuses"),
 		name);
-	return cs ? cs : devkit__diag_jnamed(devkit__diag_jpath(pod,
+	return cs ? cs : devkit__json_find_named(devkit__json_path(pod,
 		"status.initContainerStatuses"), name);
 }
 
 static const json_t *spec_container(const json_t *pod, const char *name)
 {
-	const json_t *c = devkit__diag_jnamed(devkit__diag_jpath(pod, "spec.containers"), name);
-	return c ? c : devkit__diag_jnamed(devkit__diag_jpath(pod, "spec.initContainers"), name);
+	const json_t *c = devkit__json_find_named(devkit__json_path(pod, "spec.containers"), name);
+	return c ? c : devkit__json_find_named(devkit__json_path(pod, "spec.initContainers"), name);
 }
 
 static int unscheduled(const json_t *pod)
 {
-	const char *node = devkit__diag_jstr(pod, "spec.nodeName");
+	const char *node = devkit__json_path_str(pod, "spec.nodeName");
 	return !devkit__diag_condition_true(pod, "PodScheduled") && (!node || !*node);
 }
 
@@ -80,16 +80,16 @@ static int waiting(const json_t *pod, const char *name)
 		"status.initContainerStatuses", "status.containerStatuses", NULL,
 	};
 	if (name)
-		return devkit__diag_jpath(container_status(pod, name), "state.waiting") != NULL;
+		return devkit__json_path(container_status(pod, name), "state.waiting") != NULL;
 	for (int l = 0; lists[l]; l++) {
 		size_t i;
 		json_t *cs;
-		json_array_foreach(devkit__diag_jpath(pod, lists[l]), i, cs)
-			if (devkit__diag_jpath(cs, "state.waiting"))
+		json_array_foreach(devkit__json_path(pod, lists[l]), i, cs)
+			if (devkit__json_path(cs, "state.waiting"))
 				return 1;
 	}
 	/* scheduled, no container status yet: still being set up */
-	return !unscheduled(pod) && !devkit__diag_jpath(pod, "status.containerStatuses");
+	return !unscheduled(pod) && !devkit__json_path(pod, "status.containerStatuses");
 }
 
 static int not_ready(const json_t *pod, const char *name)
@@ -104,8 +104,8 @@ static int not_ready(const json_t *pod, const char *name)
 
 int devkit__diag_pod_stage(const json_t *pod)
 {
-	const char *phase = devkit__diag_jstr(pod, "status.phase");
-	if (devkit__diag_jstr(pod, "metadata.deletionTimestamp"))
+	const char *phase = devkit__json_path_str(pod, "status.phase");
+	if (devkit__json_path_str(pod, "metadata.deletionTimestamp"))
 		return DEVKIT_DIAG_OFFLINE;
 	if (phase && (strcmp(phase, "Failed") == 0 || strcmp(phase, "Succeeded") == 0 ||
 		strcmp(phase, "Unknown") == 0))
@@ -113,13 +113,13 @@ int devkit__diag_pod_stage(const json_t *pod)
 	if (unscheduled(pod))
 		return DEVKIT_DIAG_SCHEDULING;
 	/* on a node: running once every app container runs (ready or not) */
-	const json_t *statuses = devkit__diag_jpath(pod, "status.containerStatuses");
+	const json_t *statuses = devkit__json_path(pod, "status.containerStatuses");
 	size_t i;
 	json_t *cs;
 	if (json_array_size(statuses) == 0)
 		return DEVKIT_DIAG_STARTUP;
 	json_array_foreach(statuses, i, cs)
-		if (!devkit__diag_jpath(cs, "state.running"))
+		if (!devkit__json_path(cs, "state.running"))
 			return DEVKIT_DIAG_STARTUP;
 	return DEVKIT_DIAG_RUNNING;
 }
@@ -131,21 +131,21 @@ static void event_signals(signals *s, const json_t *events)
 	size_t i;
 	json_t *ev;
 	json_array_foreach(events, i, ev) {
-		const char *kind = devkit__diag_jstr(ev, "object.kind");
-		const char *name = devkit__diag_jstr(ev, "object.name");
-		const char *source = devkit__diag_jstr(ev, "source");
+		const char *kind = devkit__json_path_str(ev, "object.kind");
+		const char *name = devkit__json_path_str(ev, "object.name");
+		const char *source = devkit__json_path_str(ev, "source");
 		json_int_t count = json_integer_value(json_object_get(ev, "count"));
 		char times[32] = "";
 		if (count > 1)
 			snprintf(times, sizeof(times), "x%lld, ", (long long)count);
-		signal *g = add(s, DEVKIT__SIG_EVENT, devkit__diag_jstr(ev, "reason"),
-			devkit__diag_jstr(ev, "message"), devkit__diag_jstr(ev, "container"));
+		signal *g = add(s, DEVKIT__SIG_EVENT, devkit__json_path_str(ev, "reason"),
+			devkit__json_path_str(ev, "message"), devkit__json_path_str(ev, "container"));
 		if (!g)
 			return;
 		snprintf(g->evidence, sizeof(g->evidence), "event %s %s on %s/%s (%s%s%slast %s): %s",
-			devkit__diag_jstr(ev, "type") ? devkit__diag_jstr(ev, "type") : "?", g->reason,
+			devkit__json_path_str(ev, "type") ? devkit__json_path_str(ev, "type") : "?", g->reason,
 			kind ? kind : "?", name ? name : "?", times, source ? source : "",
-			source ? ", " : "", devkit__diag_jstr(ev, "time") ? devkit__diag_jstr(ev, "time")
+			source ? ", " : "", devkit__json_path_str(ev, "time") ? devkit__json_path_str(ev, "time")
 			: "?", g->message);
 	}
 }
@@ -156,10 +156,10 @@ static void status_signals(signals *s, const json_t *pod)
 		"status.initContainerStatuses", "status.containerStatuses", NULL,
 	};
 	const json_t *sched = devkit__diag_condition(pod, "PodScheduled");
-	const char *st = devkit__diag_jstr(sched, "status");
+	const char *st = devkit__json_path_str(sched, "status");
 	if (st && strcmp(st, "False") == 0) {
-		signal *g = add(s, DEVKIT__SIG_SCHEDULING, devkit__diag_jstr(sched, "reason"),
-			devkit__diag_jstr(sched, "message"), NULL);
+		signal *g = add(s, DEVKIT__SIG_SCHEDULING, devkit__json_path_str(sched, "reason"),
+			devkit__json_path_str(sched, "message"), NULL);
 		if (g)
 			snprintf(g->evidence, sizeof(g->evidence),
 				"status.conditions: PodScheduled=False (%s): %s", g->reason, g->message);
@@ -167,12 +167,12 @@ static void status_signals(signals *s, const json_t *pod)
 	for (int l = 0; lists[l]; l++) {
 		size_t i;
 		json_t *cs;
-		json_array_foreach(devkit__diag_jpath(pod, lists[l]), i, cs) {
-			const char *name = devkit__diag_jstr(cs, "name");
-			const json_t *w = devkit__diag_jpath(cs, "state.waiting");
+		json_array_foreach(devkit__json_path(pod, lists[l]), i, cs) {
+			const char *name = devkit__json_path_str(cs, "name");
+			const json_t *w = devkit__json_path(cs, "state.waiting");
 			if (w) {
-				signal *g = add(s, DEVKIT__SIG_WAITING, devkit__diag_jstr(w, "reason"),
-					devkit__diag_jstr(w, "message"), name);
+				signal *g = add(s, DEVKIT__SIG_WAITING, devkit__json_path_str(w, "reason"),
+					devkit__json_path_str(w, "message"), name);
 				if (g)
 					snprintf(g->evidence, sizeof(g->evidence),
 						"%scontainer %s: waiting (%s)%s%s", l == 0 ? "init " : "",
@@ -180,12 +180,12 @@ static void status_signals(signals *s, const json_t *pod)
 			}
 			static const char *const terms[] = { "state.terminated", "lastState.terminated" };
 			for (int t = 0; t < 2; t++) {
-				const json_t *term = devkit__diag_jpath(cs, terms[t]);
+				const json_t *term = devkit__json_path(cs, terms[t]);
 				if (!term)
 					continue;
-				signal *g = add(s, DEVKIT__SIG_TERMINATED, devkit__diag_jstr(term, "reason"),
-					devkit__diag_jstr(term, "message"), name);
-				const char *fin = devkit__diag_jstr(term, "finishedAt");
+				signal *g = add(s, DEVKIT__SIG_TERMINATED, devkit__json_path_str(term, "reason"),
+					devkit__json_path_str(term, "message"), name);
+				const char *fin = devkit__json_path_str(term, "finishedAt");
 				if (g)
 					snprintf(g->evidence, sizeof(g->evidence),
 						"%scontainer %s: %s terminated (%s, exit code %lld%s%s)%s%s",
@@ -196,22 +196,22 @@ static void status_signals(signals *s, const json_t *pod)
 			}
 		}
 	}
-	const char *reason = devkit__diag_jstr(pod, "status.reason");
+	const char *reason = devkit__json_path_str(pod, "status.reason");
 	if (reason && *reason) {
-		signal *g = add(s, DEVKIT__SIG_POD, reason, devkit__diag_jstr(pod, "status.message"),
+		signal *g = add(s, DEVKIT__SIG_POD, reason, devkit__json_path_str(pod, "status.message"),
 			NULL);
 		if (g)
 			snprintf(g->evidence, sizeof(g->evidence), "status: phase %s, reason %s%s%s",
-				devkit__diag_jstr(pod, "status.phase") ? devkit__diag_jstr(pod,
+				devkit__json_path_str(pod, "status.phase") ? devkit__json_path_str(pod,
 				"status.phase") : "?", reason, *g->message ? ": " : "", g->message);
 	}
-	const char *del = devkit__diag_jstr(pod, "metadata.deletionTimestamp");
+	const char *del = devkit__json_path_str(pod, "metadata.deletionTimestamp");
 	if (del) {
 		signal *g = add(s, DEVKIT__SIG_DELETING, "Deleting", del, NULL);
 		if (g)
 			snprintf(g->evidence, sizeof(g->evidence),
 				"metadata.deletionTimestamp %s, deletionGracePeriodSeconds %lld", del,
-				(long long)json_integer_value(devkit__diag_jpath(pod,
+				(long long)json_integer_value(devkit__json_path(pod,
 				"metadata.deletionGracePeriodSeconds")));
 	}
 }
@@ -299,13 +299,13 @@ static const char *exit_meaning(long long code)
 static void requests_text(const json_t *pod, const char *container, const char *path,
 	char *out, size_t cap)
 {
-	const json_t *list = devkit__diag_jpath(pod, "spec.containers");
+	const json_t *list = devkit__json_path(pod, "spec.containers");
 	size_t i, len = 0, n = 0;
 	json_t *c;
 	out[0] = '\0';
 	json_array_foreach(list, i, c) {
-		const char *name = devkit__diag_jstr(c, "name");
-		const char *v = devkit__diag_jstr(c, path);
+		const char *name = devkit__json_path_str(c, "name");
+		const char *v = devkit__json_path_str(c, path);
 		if (!v || (container && (!name || strcmp(name, container) != 0)))
 			continue;
 		int w = snprintf(out + len, cap - len, "%s%s%s%s%s", len ? ", " : "", v,
@@ -341,7 +341,7 @@ static void probe_text(const json_t *probe, char *out, size_t cap)
 		else
 			snprintf(p, sizeof(p), "%s", json_string_value(port) ? json_string_value(port)
 				: "?");
-		const char *path = devkit__diag_jstr(v, "path");
+		const char *path = devkit__json_path_str(v, "path");
 		snprintf(out, cap, "HTTP GET :%s%s", p, path ? path : "/");
 	} else if ((v = json_object_get(probe, "exec"))) {
 		size_t i, len = 0;
@@ -442,8 +442,8 @@ static void claims_text(const json_t *pod, const char *msg, char *out, size_t ca
 	quoted_after(msg, kinds, out, cap);
 	if (out[0])
 		return;
-	json_array_foreach(devkit__diag_jpath(pod, "spec.volumes"), i, v) {
-		const char *claim = devkit__diag_jstr(v, "persistentVolumeClaim.claimName");
+	json_array_foreach(devkit__json_path(pod, "spec.volumes"), i, v) {
+		const char *claim = devkit__json_path_str(v, "persistentVolumeClaim.claimName");
 		if (!claim)
 			continue;
 		int w = snprintf(out + len, cap - len, "%s%s", len ? ", " : "", claim);
@@ -461,7 +461,7 @@ static void node_selector_text(const json_t *pod, char *out, size_t cap)
 	json_t *v;
 	size_t len = 0;
 	out[0] = '\0';
-	json_object_foreach((json_t *)devkit__diag_jpath(pod, "spec.nodeSelector"), key, v) {
+	json_object_foreach((json_t *)devkit__json_path(pod, "spec.nodeSelector"), key, v) {
 		int w = snprintf(out + len, cap - len, "%s%s=%s", len ? ", " : "", key,
 			json_string_value(v) ? json_string_value(v) : "");
 		if (w < 0 || (size_t)w >= cap - len)
@@ -469,7 +469,7 @@ static void node_selector_text(const json_t *pod, char *out, size_t cap)
 		len += (size_t)w;
 	}
 	if (!out[0])
-		snprintf(out, cap, "%s", devkit__diag_jpath(pod, "spec.affinity") ? "affinity rules"
+		snprintf(out, cap, "%s", devkit__json_path(pod, "spec.affinity") ? "affinity rules"
 			: "none");
 }
 
@@ -497,13 +497,13 @@ static json_t *finding_vars(const json_t *pod, const json_t *chain, const signal
 	json_t *vars = json_object();
 	char buf[1024];
 	const char *c = g->container;
-	set(vars, "pod", devkit__diag_jstr(pod, "metadata.name"));
-	set(vars, "namespace", devkit__diag_jstr(pod, "metadata.namespace"));
-	set(vars, "node", devkit__diag_jstr(pod, "spec.nodeName"));
+	set(vars, "pod", devkit__json_path_str(pod, "metadata.name"));
+	set(vars, "namespace", devkit__json_path_str(pod, "metadata.namespace"));
+	set(vars, "node", devkit__json_path_str(pod, "spec.nodeName"));
 	const json_t *owner = json_array_get(chain, 1);
 	if (owner) {
-		snprintf(buf, sizeof(buf), "%s/%s", devkit__diag_jstr(owner, "kind"),
-			devkit__diag_jstr(owner, "name"));
+		snprintf(buf, sizeof(buf), "%s/%s", devkit__json_path_str(owner, "kind"),
+			devkit__json_path_str(owner, "name"));
 		set(vars, "owner", buf);
 	} else {
 		set(vars, "owner", "(none: a bare Pod)");
@@ -527,11 +527,11 @@ static json_t *finding_vars(const json_t *pod, const json_t *chain, const signal
 	set(vars, "missing", buf);
 	resource_text(g->message, buf, sizeof(buf));
 	set(vars, "resource", buf);
-	const char *del = devkit__diag_jstr(pod, "metadata.deletionTimestamp");
+	const char *del = devkit__json_path_str(pod, "metadata.deletionTimestamp");
 	set(vars, "deletion_time", del);
-	set_int(vars, "grace", json_integer_value(devkit__diag_jpath(pod,
+	set_int(vars, "grace", json_integer_value(devkit__json_path(pod,
 		"metadata.deletionGracePeriodSeconds")));
-	const json_t *fins = devkit__diag_jpath(pod, "metadata.finalizers");
+	const json_t *fins = devkit__json_path(pod, "metadata.finalizers");
 	if (json_array_size(fins) > 0) {
 		char names[512];
 		size_t i, len = 0;
@@ -553,20 +553,20 @@ static json_t *finding_vars(const json_t *pod, const json_t *chain, const signal
 		return vars;
 	const json_t *spec = spec_container(pod, c);
 	const json_t *cs = container_status(pod, c);
-	set(vars, "image", devkit__diag_jstr(spec, "image"));
+	set(vars, "image", devkit__json_path_str(spec, "image"));
 	if (!json_object_get(vars, "image"))
-		set(vars, "image", devkit__diag_jstr(cs, "image"));
+		set(vars, "image", devkit__json_path_str(cs, "image"));
 	set_int(vars, "restarts", json_integer_value(json_object_get(cs, "restartCount")));
-	const char *limit = devkit__diag_jstr(spec, "resources.limits.memory");
+	const char *limit = devkit__json_path_str(spec, "resources.limits.memory");
 	set(vars, "limits_memory", limit ? limit : "none set: the node's memory");
-	const json_t *term = devkit__diag_jpath(cs, "lastState.terminated");
+	const json_t *term = devkit__json_path(cs, "lastState.terminated");
 	if (!term)
-		term = devkit__diag_jpath(cs, "state.terminated");
+		term = devkit__json_path(cs, "state.terminated");
 	if (term) {
 		long long code = json_integer_value(json_object_get(term, "exitCode"));
 		set_int(vars, "exit_code", code);
 		set(vars, "exit_meaning", exit_meaning(code));
-		set(vars, "last_reason", devkit__diag_jstr(term, "reason"));
+		set(vars, "last_reason", devkit__json_path_str(term, "reason"));
 	}
 	probe_text(json_object_get(spec, "livenessProbe"), buf, sizeof(buf));
 	set(vars, "probe_liveness", buf);
@@ -600,32 +600,32 @@ static json_t *containers_json(const json_t *pod)
 	for (int l = 0; lists[l]; l++) {
 		size_t i;
 		json_t *cs;
-		json_array_foreach(devkit__diag_jpath(pod, lists[l]), i, cs) {
+		json_array_foreach(devkit__json_path(pod, lists[l]), i, cs) {
 			json_t *c = json_object();
 			const json_t *state = json_object_get(cs, "state");
 			const char *st = json_object_get(state, "running") ? "running"
 				: json_object_get(state, "terminated") ? "terminated"
 				: json_object_get(state, "waiting") ? "waiting" : "unknown";
 			const json_t *detail = json_object_get(state, st);
-			devkit__diag_jset_str(c, "name", devkit__diag_jstr(cs, "name"));
+			devkit__diag_jset_str(c, "name", devkit__json_path_str(cs, "name"));
 			json_object_set_new(c, "init", json_boolean(l == 0));
-			devkit__diag_jset_str(c, "image", devkit__diag_jstr(cs, "image"));
+			devkit__diag_jset_str(c, "image", devkit__json_path_str(cs, "image"));
 			json_object_set_new(c, "ready", json_boolean(json_is_true(json_object_get(cs,
 				"ready"))));
 			json_object_set_new(c, "restarts", json_integer(json_integer_value(
 				json_object_get(cs, "restartCount"))));
 			devkit__diag_jset_str(c, "state", st);
-			devkit__diag_jset_str(c, "reason", devkit__diag_jstr(detail, "reason"));
-			devkit__diag_jset_str(c, "message", devkit__diag_jstr(detail, "message"));
+			devkit__diag_jset_str(c, "reason", devkit__json_path_str(detail, "reason"));
+			devkit__diag_jset_str(c, "message", devkit__json_path_str(detail, "message"));
 			if (json_object_get(detail, "exitCode"))
 				json_object_set(c, "exit_code", json_object_get(detail, "exitCode"));
-			const json_t *last = devkit__diag_jpath(cs, "lastState.terminated");
+			const json_t *last = devkit__json_path(cs, "lastState.terminated");
 			if (last) {
 				json_t *l2 = json_object();
-				devkit__diag_jset_str(l2, "reason", devkit__diag_jstr(last, "reason"));
+				devkit__diag_jset_str(l2, "reason", devkit__json_path_str(last, "reason"));
 				json_object_set_new(l2, "exit_code", json_integer(json_integer_value(
 					json_object_get(last, "exitCode"))));
-				devkit__diag_jset_str(l2, "finished", devkit__diag_jstr(last, "finishedAt"));
+				devkit__diag_jset_str(l2, "finished", devkit__json_path_str(last, "finishedAt"));
 				json_object_set_new(c, "last_terminated", l2);
 			}
 			json_array_append_new(out, c);
@@ -678,7 +678,7 @@ static void summary(json_t *report, const json_t *pod, int stage)
 	json_t *f;
 	const char *stage_name = devkit_diag_stage_name(stage);
 	json_array_foreach(findings, i, f) {
-		const char *st = devkit__diag_jstr(f, "stage");
+		const char *st = devkit__json_path_str(f, "stage");
 		if (st && strcmp(st, stage_name) == 0) {
 			first = f;
 			break;
@@ -687,12 +687,12 @@ static void summary(json_t *report, const json_t *pod, int stage)
 	if (!first)
 		first = json_array_get(findings, 0);
 	char text[1024];
-	const char *ns = devkit__diag_jstr(pod, "metadata.namespace");
-	const char *name = devkit__diag_jstr(pod, "metadata.name");
+	const char *ns = devkit__json_path_str(pod, "metadata.namespace");
+	const char *name = devkit__json_path_str(pod, "metadata.name");
 	if (first) {
-		const char *c = devkit__diag_jstr(first, "container");
+		const char *c = devkit__json_path_str(first, "container");
 		snprintf(text, sizeof(text), "Pod %s/%s is at stage %s: %s%s%s%s", ns ? ns : "?",
-			name ? name : "?", stage_name, devkit__diag_jstr(first, "title"),
+			name ? name : "?", stage_name, devkit__json_path_str(first, "title"),
 			c ? " (container " : "", c ? c : "", c ? ")" : "");
 	} else if (devkit__diag_condition_true(pod, "Ready")) {
 		snprintf(text, sizeof(text), "Pod %s/%s is at stage %s and ready: nothing wrong "
@@ -763,17 +763,17 @@ json_t *devkit__diag_analyze(const json_t *pod, const json_t *chain, const json_
 
 	json_t *report = json_object();
 	int stage = devkit__diag_pod_stage(pod);
-	devkit__diag_jset_str(report, "namespace", devkit__diag_jstr(pod, "metadata.namespace"));
-	devkit__diag_jset_str(report, "pod", devkit__diag_jstr(pod, "metadata.name"));
-	devkit__diag_jset_str(report, "phase", devkit__diag_jstr(pod, "status.phase"));
-	devkit__diag_jset_str(report, "node", devkit__diag_jstr(pod, "spec.nodeName"));
+	devkit__diag_jset_str(report, "namespace", devkit__json_path_str(pod, "metadata.namespace"));
+	devkit__diag_jset_str(report, "pod", devkit__json_path_str(pod, "metadata.name"));
+	devkit__diag_jset_str(report, "phase", devkit__json_path_str(pod, "status.phase"));
+	devkit__diag_jset_str(report, "node", devkit__json_path_str(pod, "spec.nodeName"));
 	devkit__diag_jset_str(report, "stage", devkit_diag_stage_name(stage));
 	json_object_set_new(report, "ready", json_boolean(devkit__diag_condition_true(pod,
 		"Ready")));
 	const json_t *owner = json_array_get(chain, 1);
 	if (owner)
 		json_object_set_new(report, "owner", json_pack("{s:s?,s:s?}", "kind",
-			devkit__diag_jstr(owner, "kind"), "name", devkit__diag_jstr(owner, "name")));
+			devkit__json_path_str(owner, "kind"), "name", devkit__json_path_str(owner, "name")));
 	json_object_set_new(report, "containers", containers_json(pod));
 	json_t *findings = json_array();
 	for (size_t k = 0; k < nfound; k++) {

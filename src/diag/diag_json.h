@@ -1,9 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/*
- * Walking Kubernetes objects with jansson. The same few lines exist in
- * src/replica/json.c; they belong in src/core once someone owns a
- * src/core/json.h, and both areas should then use that one.
- */
+/* The report's JSON; reading Kubernetes objects is src/core/json.h. */
 #ifndef DEVKIT_DIAG_JSON_H
 #define DEVKIT_DIAG_JSON_H
 
@@ -11,11 +7,8 @@
 
 #include <jansson.h>
 
-/* Follow "a.b.c" through objects; NULL if any step is missing. */
-const json_t *devkit__diag_jpath(const json_t *obj, const char *dotted);
-const char *devkit__diag_jstr(const json_t *obj, const char *dotted);
-/* The element of an array of objects whose "name" is `name`, or NULL. */
-const json_t *devkit__diag_jnamed(const json_t *array, const char *name);
+#include "core/json.h"
+
 /* obj[key] = a copy of s (nothing when s is NULL). */
 void devkit__diag_jset_str(json_t *obj, const char *key, const char *s);
 

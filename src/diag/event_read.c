@@ -24,7 +24,7 @@ const char *devkit__diag_event_time(const json_t *ev)
 		NULL,
 	};
 	for (int i = 0; fields[i]; i++) {
-		const char *t = devkit__diag_jstr(ev, fields[i]);
+		const char *t = devkit__json_path_str(ev, fields[i]);
 		if (t && *t)
 			return t;
 	}
@@ -42,9 +42,9 @@ int64_t devkit__diag_event_time_ms(const json_t *ev)
 int devkit__diag_event_about(const json_t *ev, const char *kind, const char *name,
 	const char *uid)
 {
-	const char *n = devkit__diag_jstr(ev, "involvedObject.name");
-	const char *k = devkit__diag_jstr(ev, "involvedObject.kind");
-	const char *u = devkit__diag_jstr(ev, "involvedObject.uid");
+	const char *n = devkit__json_path_str(ev, "involvedObject.name");
+	const char *k = devkit__json_path_str(ev, "involvedObject.kind");
+	const char *u = devkit__json_path_str(ev, "involvedObject.uid");
 	if (!n || !name || strcmp(n, name) != 0)
 		return 0;
 	if (k && strcmp(k, kind ? kind : "Pod") != 0)
@@ -67,7 +67,7 @@ typedef struct timed {
  * the second that lastTimestamp keeps, that is the order they happened in. */
 static uint64_t name_nanos(const json_t *ev)
 {
-	const char *name = devkit__diag_jstr(ev, "metadata.name");
+	const char *name = devkit__json_path_str(ev, "metadata.name");
 	const char *dot = name ? strrchr(name, '.') : NULL;
 	if (!dot || strlen(dot + 1) < 12 || strlen(dot + 1) > 16)
 		return 0;
@@ -158,7 +158,7 @@ int devkit__diag_events_scale_up(const json_t *event_list, const char *name)
 
 int devkit__diag_event_container(const json_t *ev, char *out, size_t cap)
 {
-	const char *fp = devkit__diag_jstr(ev, "involvedObject.fieldPath");
+	const char *fp = devkit__json_path_str(ev, "involvedObject.fieldPath");
 	const char *open = fp ? strchr(fp, '{') : NULL;
 	const char *close = open ? strchr(open, '}') : NULL;
 	if (!close || close == open + 1 || (size_t)(close - open - 1) >= cap)

@@ -19,26 +19,26 @@ json_t *devkit__diag_event_compact(const json_t *ev)
 	if (!c)
 		return NULL;
 	devkit__diag_jset_str(c, "time", devkit__diag_event_time(ev));
-	devkit__diag_jset_str(c, "type", devkit__diag_jstr(ev, "type"));
-	devkit__diag_jset_str(c, "reason", devkit__diag_jstr(ev, "reason"));
-	devkit__diag_jset_str(c, "message", devkit__diag_jstr(ev, "message"));
+	devkit__diag_jset_str(c, "type", devkit__json_path_str(ev, "type"));
+	devkit__diag_jset_str(c, "reason", devkit__json_path_str(ev, "reason"));
+	devkit__diag_jset_str(c, "message", devkit__json_path_str(ev, "message"));
 	/* core events count repeats; events.k8s.io-era ones keep a series */
 	json_int_t count = json_integer_value(json_object_get(ev, "count"));
 	if (count <= 0)
-		count = json_integer_value(devkit__diag_jpath(ev, "series.count"));
+		count = json_integer_value(devkit__json_path(ev, "series.count"));
 	json_object_set_new(c, "count", json_integer(count > 0 ? count : 1));
 	json_object_set_new(c, "stage", json_string(devkit_diag_stage_name(
 		devkit__diag_event_stage(ev))));
 	json_t *obj = json_object();
-	devkit__diag_jset_str(obj, "kind", devkit__diag_jstr(ev, "involvedObject.kind"));
-	devkit__diag_jset_str(obj, "name", devkit__diag_jstr(ev, "involvedObject.name"));
+	devkit__diag_jset_str(obj, "kind", devkit__json_path_str(ev, "involvedObject.kind"));
+	devkit__diag_jset_str(obj, "name", devkit__json_path_str(ev, "involvedObject.name"));
 	json_object_set_new(c, "object", obj);
 	char container[256];
 	if (devkit__diag_event_container(ev, container, sizeof(container)) == 0)
 		devkit__diag_jset_str(c, "container", container);
-	const char *source = devkit__diag_jstr(ev, "source.component");
+	const char *source = devkit__json_path_str(ev, "source.component");
 	if (!source || !*source)
-		source = devkit__diag_jstr(ev, "reportingComponent");
+		source = devkit__json_path_str(ev, "reportingComponent");
 	if (source && *source)
 		devkit__diag_jset_str(c, "source", source);
 	return c;
@@ -47,8 +47,8 @@ json_t *devkit__diag_event_compact(const json_t *ev)
 int devkit__diag_event_sibling(const json_t *ev, const char *pod)
 {
 	static const char *const prefixes[] = { "Created pod: ", "Deleted pod: ", NULL };
-	const char *kind = devkit__diag_jstr(ev, "involvedObject.kind");
-	const char *msg = devkit__diag_jstr(ev, "message");
+	const char *kind = devkit__json_path_str(ev, "involvedObject.kind");
+	const char *msg = devkit__json_path_str(ev, "message");
 	if (!msg || !kind || strcmp(kind, "Pod") == 0)
 		return 0;
 	for (int i = 0; prefixes[i]; i++) {
@@ -62,15 +62,15 @@ int devkit__diag_event_sibling(const json_t *ev, const char *pod)
 json_t *devkit__diag_collect_events(devkit_k8s *k, const char *ns, const json_t *chain)
 {
 	json_t *out = json_array();
-	const char *pod = devkit__diag_jstr(json_array_get(chain, 0), "name");
+	const char *pod = devkit__json_path_str(json_array_get(chain, 0), "name");
 	size_t i;
 	json_t *link;
 	if (!out)
 		return NULL;
 	json_array_foreach(chain, i, link) {
-		const char *kind = devkit__diag_jstr(link, "kind");
-		const char *name = devkit__diag_jstr(link, "name");
-		const char *uid = devkit__diag_jstr(link, "uid");
+		const char *kind = devkit__json_path_str(link, "kind");
+		const char *name = devkit__json_path_str(link, "name");
+		const char *uid = devkit__json_path_str(link, "uid");
 		char selector[600], escaped[1800], path[2200];
 		snprintf(selector, sizeof(selector), "involvedObject.kind=%s,involvedObject.name=%s",
 			kind, name);
@@ -116,9 +116,9 @@ json_t *devkit__diag_events_document(const char *ns, const char *pod, const json
 	json_t *link;
 	json_array_foreach(chain, i, link) {
 		json_t *o = json_object();
-		devkit__diag_jset_str(o, "kind", devkit__diag_jstr(link, "kind"));
-		devkit__diag_jset_str(o, "name", devkit__diag_jstr(link, "name"));
-		devkit__diag_jset_str(o, "uid", devkit__diag_jstr(link, "uid"));
+		devkit__diag_jset_str(o, "kind", devkit__json_path_str(link, "kind"));
+		devkit__diag_jset_str(o, "name", devkit__json_path_str(link, "name"));
+		devkit__diag_jset_str(o, "uid", devkit__json_path_str(link, "uid"));
 		json_array_append_new(objects, o);
 	}
 	devkit__diag_jset_str(doc, "namespace", ns);
@@ -133,7 +133,7 @@ json_t *devkit__diag_events_document(const char *ns, const char *pod, const json
 		json_t *group = json_array();
 		json_t *ev;
 		json_array_foreach(events, i, ev) {
-			const char *st = devkit__diag_jstr(ev, "stage");
+			const char *st = devkit__json_path_str(ev, "stage");
 			if (st && strcmp(st, name) == 0)
 				json_array_append(group, ev);
 		}

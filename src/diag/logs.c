@@ -330,15 +330,15 @@ static void on_checked(void *data, const devkit__k8s_answer *a)
 	}
 	json_error_t jerr;
 	json_t *pod = json_loadb(a->body, a->body_len, 0, &jerr);
-	const json_t *cs = l->container ? devkit__diag_jnamed(devkit__diag_jpath(pod,
+	const json_t *cs = l->container ? devkit__json_find_named(devkit__json_path(pod,
 		"status.containerStatuses"), l->container) : NULL;
 	if (!cs && l->container)
-		cs = devkit__diag_jnamed(devkit__diag_jpath(pod, "status.initContainerStatuses"),
+		cs = devkit__json_find_named(devkit__json_path(pod, "status.initContainerStatuses"),
 			l->container);
 	if (!cs)
-		cs = json_array_get(devkit__diag_jpath(pod, "status.containerStatuses"), 0);
-	int running = devkit__diag_jpath(cs, "state.running") != NULL;
-	const char *reason = devkit__diag_jstr(cs, "state.terminated.reason");
+		cs = json_array_get(devkit__json_path(pod, "status.containerStatuses"), 0);
+	int running = devkit__json_path(cs, "state.running") != NULL;
+	const char *reason = devkit__json_path_str(cs, "state.terminated.reason");
 	char why[256];
 	snprintf(why, sizeof(why), "the container %s%s%s", running ? "runs" : "stopped",
 		reason ? ": " : "", reason ? reason : "");
@@ -445,14 +445,14 @@ static char *dup_or_null(const char *s, int *failed)
 static const char *default_container(const json_t *pod)
 {
 	/* not through jpath: the key has dots */
-	const json_t *ann = devkit__diag_jpath(pod, "metadata.annotations");
+	const json_t *ann = devkit__json_path(pod, "metadata.annotations");
 	const char *annotated = json_string_value(json_object_get(ann,
 		"kubectl.kubernetes.io/default-container"));
-	if (annotated && devkit__diag_jnamed(devkit__diag_jpath(pod, "spec.containers"), annotated))
+	if (annotated && devkit__json_find_named(devkit__json_path(pod, "spec.containers"), annotated))
 		return annotated;
-	const json_t *list = devkit__diag_jpath(pod, "spec.containers");
+	const json_t *list = devkit__json_path(pod, "spec.containers");
 	if (json_array_size(list) == 1)
-		return devkit__diag_jstr(json_array_get(list, 0), "name");
+		return devkit__json_path_str(json_array_get(list, 0), "name");
 	return NULL;
 }
 

@@ -49,7 +49,7 @@ int devkit__diag_object_path(const char *api_version, const char *kind, const ch
  * else the first: some operators leave the flag out). */
 static const json_t *controller_ref(const json_t *obj)
 {
-	const json_t *refs = devkit__diag_jpath(obj, "metadata.ownerReferences");
+	const json_t *refs = devkit__json_path(obj, "metadata.ownerReferences");
 	size_t i;
 	json_t *ref;
 	json_array_foreach(refs, i, ref)
@@ -76,17 +76,17 @@ json_t *devkit__diag_owner_chain(devkit_k8s *k, const char *ns, const json_t *po
 	json_t *chain = json_array();
 	if (!chain)
 		return NULL;
-	append_link(chain, "Pod", devkit__diag_jstr(pod, "metadata.name"),
-		devkit__diag_jstr(pod, "metadata.uid"), "v1");
+	append_link(chain, "Pod", devkit__json_path_str(pod, "metadata.name"),
+		devkit__json_path_str(pod, "metadata.uid"), "v1");
 	json_t *obj = json_incref((json_t *)pod);
 	for (int depth = 0; depth < MAX_DEPTH; depth++) {
 		const json_t *ref = controller_ref(obj);
-		const char *kind = devkit__diag_jstr(ref, "kind");
-		const char *name = devkit__diag_jstr(ref, "name");
-		const char *api = devkit__diag_jstr(ref, "apiVersion");
+		const char *kind = devkit__json_path_str(ref, "kind");
+		const char *name = devkit__json_path_str(ref, "name");
+		const char *api = devkit__json_path_str(ref, "apiVersion");
 		if (!kind || !name)
 			break;
-		append_link(chain, kind, name, devkit__diag_jstr(ref, "uid"), api);
+		append_link(chain, kind, name, devkit__json_path_str(ref, "uid"), api);
 		char path[768];
 		json_t *next = NULL;
 		/* An owner we may not read (RBAC) or that is gone still names

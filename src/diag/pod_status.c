@@ -23,7 +23,7 @@ const json_t *devkit__diag_condition(const json_t *pod, const char *type)
 {
 	size_t i;
 	json_t *c;
-	json_array_foreach(devkit__diag_jpath(pod, "status.conditions"), i, c) {
+	json_array_foreach(devkit__json_path(pod, "status.conditions"), i, c) {
 		const char *t = json_string_value(json_object_get(c, "type"));
 		if (t && strcmp(t, type) == 0)
 			return c;
@@ -51,7 +51,7 @@ void devkit__diag_conditions_text(const json_t *pod, char *out, size_t cap)
 	size_t len = 0, i;
 	json_t *c;
 	out[0] = '\0';
-	json_array_foreach(devkit__diag_jpath(pod, "status.conditions"), i, c) {
+	json_array_foreach(devkit__json_path(pod, "status.conditions"), i, c) {
 		const char *type = json_string_value(json_object_get(c, "type"));
 		const char *status = json_string_value(json_object_get(c, "status"));
 		const char *reason = json_string_value(json_object_get(c, "reason"));
@@ -82,9 +82,9 @@ void devkit__diag_waiting_text(const json_t *pod, char *out, size_t cap)
 	for (int l = 0; lists[l]; l++) {
 		size_t i;
 		json_t *cs;
-		json_array_foreach(devkit__diag_jpath(pod, lists[l]), i, cs) {
-			const json_t *w = devkit__diag_jpath(cs, "state.waiting");
-			const json_t *t = devkit__diag_jpath(cs, "state.terminated");
+		json_array_foreach(devkit__json_path(pod, lists[l]), i, cs) {
+			const json_t *w = devkit__json_path(cs, "state.waiting");
+			const json_t *t = devkit__json_path(cs, "state.terminated");
 			const char *name = json_string_value(json_object_get(cs, "name"));
 			int wr = 0;
 			if (w) {

@@ -17,7 +17,7 @@
 
 static void add_previous_log(devkit_k8s *k, const char *ns, const char *pod, json_t *finding)
 {
-	const char *container = devkit__diag_jstr(finding, "container");
+	const char *container = devkit__json_path_str(finding, "container");
 	char esc[512], path[1400];
 	devkit_buf text = DEVKIT_BUF_INIT;
 	devkit__diag_query_escape(container, esc, sizeof(esc));

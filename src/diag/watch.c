@@ -173,8 +173,8 @@ static void fail(devkit_diag_watch *w, int rc, const char *message)
 static void offer(devkit_diag_watch *w, const watch_stream *s, const json_t *ev,
 	const char *action)
 {
-	const char *uid = devkit__diag_jstr(ev, "metadata.uid");
-	const char *rv = devkit__diag_jstr(ev, "metadata.resourceVersion");
+	const char *uid = devkit__json_path_str(ev, "metadata.uid");
+	const char *rv = devkit__json_path_str(ev, "metadata.resourceVersion");
 	if (!devkit__diag_event_about(ev, s->kind, s->name, s->uid[0] ? s->uid : NULL))
 		return;
 	if (strcmp(s->kind, "Pod") != 0 && devkit__diag_event_sibling(ev, w->pod))
@@ -208,9 +208,9 @@ static void take_line(watch_stream *s, const char *line, size_t len)
 {
 	json_error_t jerr;
 	json_t *msg = json_loadb(line, len, 0, &jerr);
-	const char *type = devkit__diag_jstr(msg, "type");
+	const char *type = devkit__json_path_str(msg, "type");
 	const json_t *obj = json_object_get(msg, "object");
-	const char *rv = devkit__diag_jstr(obj, "metadata.resourceVersion");
+	const char *rv = devkit__json_path_str(obj, "metadata.resourceVersion");
 	if (!type) {
 		json_decref(msg);
 		return;
@@ -283,7 +283,7 @@ static void on_relist(void *data, const devkit__k8s_answer *a)
 	json_t *ev;
 	json_array_foreach(items, i, ev)
 		offer(s->w, s, ev, "ADDED");
-	const char *rv = devkit__diag_jstr(list, "metadata.resourceVersion");
+	const char *rv = devkit__json_path_str(list, "metadata.resourceVersion");
 	snprintf(s->rv, sizeof(s->rv), "%s", rv ? rv : "");
 	json_decref(items);
 	json_decref(list);
@@ -361,13 +361,13 @@ static int list_initial(devkit_diag_watch *w, watch_stream *s, json_t *initial)
 	int rc = devkit__diag_get_json(w->k, s->path_base, &list);
 	if (rc < 0)
 		return rc;
-	const char *rv = devkit__diag_jstr(list, "metadata.resourceVersion");
+	const char *rv = devkit__json_path_str(list, "metadata.resourceVersion");
 	snprintf(s->rv, sizeof(s->rv), "%s", rv ? rv : "");
 	size_t i;
 	json_t *ev;
 	json_array_foreach(json_object_get(list, "items"), i, ev) {
-		const char *uid = devkit__diag_jstr(ev, "metadata.uid");
-		const char *erv = devkit__diag_jstr(ev, "metadata.resourceVersion");
+		const char *uid = devkit__json_path_str(ev, "metadata.uid");
+		const char *erv = devkit__json_path_str(ev, "metadata.resourceVersion");
 		if (!devkit__diag_event_about(ev, s->kind, s->name, s->uid[0] ? s->uid : NULL) ||
 			(strcmp(s->kind, "Pod") != 0 && devkit__diag_event_sibling(ev, w->pod)))
 			continue;
@@ -412,10 +412,10 @@ int devkit_diag_events_watch(devkit_diag_watch **out, devkit_k8s *k8s,
 			break;
 		watch_stream *s = &w->s[w->n];
 		s->w = w;
-		snprintf(s->kind, sizeof(s->kind), "%s", devkit__diag_jstr(link, "kind"));
-		snprintf(s->name, sizeof(s->name), "%s", devkit__diag_jstr(link, "name"));
-		snprintf(s->uid, sizeof(s->uid), "%s", devkit__diag_jstr(link, "uid") ?
-			devkit__diag_jstr(link, "uid") : "");
+		snprintf(s->kind, sizeof(s->kind), "%s", devkit__json_path_str(link, "kind"));
+		snprintf(s->name, sizeof(s->name), "%s", devkit__json_path_str(link, "name"));
+		snprintf(s->uid, sizeof(s->uid), "%s", devkit__json_path_str(link, "uid") ?
+			devkit__json_path_str(link, "uid") : "");
 		char selector[600], esc[1800];
 		snprintf(selector, sizeof(selector), "involvedObject.kind=%s,involvedObject.name=%s",
 			s->kind, s->name);

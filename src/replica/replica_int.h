@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "core/json.h"
 #include "core/rfc3339.h"
 
 #include "devkit/replica.h"
@@ -152,17 +153,6 @@ int devkit__replica_transform(const devkit__replica_spec *spec, const devkit__re
 json_t *devkit__replica_objects_document(const devkit__replica_objects *o);
 
 /* --- json.c --------------------------------------------------------------- */
-
-/* obj[key] as an object/array, created (empty) when missing or of another type. */
-json_t *devkit__json_object_at(json_t *obj, const char *key);
-json_t *devkit__json_array_at(json_t *obj, const char *key);
-/* Follow "a.b.c" through objects; NULL if any step is missing. */
-const json_t *devkit__json_path(const json_t *obj, const char *dotted);
-const char *devkit__json_path_str(const json_t *obj, const char *dotted);
-/* The element of an array of objects whose "name" is `name`, or NULL. */
-json_t *devkit__json_find_named(const json_t *array, const char *name);
-/* Names of an array of objects as "a, b, c" into out. */
-void devkit__json_names(const json_t *array, char *out, size_t cap);
 
 /* --- diagnose.c ----------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Small jansson helpers for walking and building Kubernetes objects. */
-#include "replica_int.h"
+#include "json.h"
 
 #include <stdio.h>
 #include <string.h>
