@@ -171,8 +171,13 @@ DEVKIT_HANDLE(devkit_expose)
 DEVKIT_HANDLE(devkit_k8s)
 DEVKIT_HANDLE(devkit_replica)
 DEVKIT_HANDLE(devkit_config)
+DEVKIT_HANDLE(devkit_diag_watch)
+DEVKIT_HANDLE(devkit_logs)
 
 %apply devkit_buf *DEVKIT_OUT_BUF { devkit_buf *out };
+/* diag.h: an event, a log line, a report's JSON and text. */
+%apply devkit_buf *DEVKIT_OUT_BUF { devkit_buf *event_json, devkit_buf *line,
+	devkit_buf *json, devkit_buf *text };
 %apply int *OUTPUT { int *major, int *minor, int *patch };
 %apply int *OUTPUT { int *deleted };
 
@@ -215,7 +220,13 @@ DEVKIT_HANDLE(devkit_config)
 	int devkit_replica_gc,
 	int devkit_config_load,
 	int devkit_config_load_string,
-	int devkit_config_describe
+	int devkit_config_describe,
+	int devkit_diag_events,
+	int devkit_diag_events_watch,
+	int devkit_logs_options_init,
+	int devkit_logs_start,
+	int devkit_logs_get_stats,
+	int devkit_diag_report
 };
 %apply int DEVKIT_COUNT {
 	int devkit_ctx_poll,
@@ -225,7 +236,10 @@ DEVKIT_HANDLE(devkit_config)
 	int devkit_forward_kind_of,
 	int devkit_dns_port,
 	int devkit_registration_get_state,
-	int devkit_replica_get_stage
+	int devkit_replica_get_stage,
+	/* 1: an event or a line, 0: none in time; DEVKIT_ECLOSED (raised): the end */
+	int devkit_diag_watch_read,
+	int devkit_logs_read
 };
 
 /*
@@ -264,6 +278,8 @@ DEVKIT_RESULT_STRUCT(devkit_registration_stats, DEVKIT_REGISTRATION_STATS_VERSIO
 DEVKIT_OPTIONS(devkit_expose_options, devkit_expose_options_init, DEVKIT_EXPOSE_OPTIONS_VERSION)
 DEVKIT_OPTIONS(devkit_k8s_options, devkit_k8s_options_init, DEVKIT_K8S_OPTIONS_VERSION)
 DEVKIT_OPTIONS(devkit_replica_options, devkit_replica_options_init, DEVKIT_REPLICA_OPTIONS_VERSION)
+DEVKIT_OPTIONS(devkit_logs_options, devkit_logs_options_init, DEVKIT_LOGS_OPTIONS_VERSION)
+DEVKIT_RESULT_STRUCT(devkit_logs_stats, DEVKIT_LOGS_STATS_VERSION)
 
 /*
  * The address families devkit_dns_resolve takes, with the values of the
@@ -288,6 +304,10 @@ typedef enum devkit_address_family {
 %include "devkit/registry.h"
 %include "devkit/k8s.h"
 %include "devkit/replica.h"
+/* Pod diagnostics: events by stage, watch, logs, the report (diag.h). The
+ * watch and log handles are freed before their client (their Lifetime is the
+ * client's child). exec.h is not bound yet. */
+%include "devkit/diag.h"
 /*
  * The config's accessors return BORROWED options structs, valid until
  * devkit_config_free: SWIG wraps them without ownership (never freed by the

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """libdevkit for Python: SSH tunnels to a bastion, SOCKS/HTTP proxy, forwards,
 remote DNS, process routing, service registry registration, a Kubernetes API
-client with Pod replicas, and devkit.yaml configuration files.
+client with Pod replicas and Pod diagnostics (events, logs, reports), and
+devkit.yaml configuration files.
 
     import devkit
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 from . import capi
 from ._config import Config, ConfigSection
 from ._context import Context, Event, Listener
+from ._diag import EventWatch, Logs, LogsStats, Report
 from ._dns import Dns, DnsStats, Router, RouterStats
 from ._enums import (ErrorCode, EventType, ForwardKind, HostKeyPolicy, LogLevel,
                      RegistrationState, ReplicaSource, ReplicaStage, TunnelState)
@@ -50,7 +52,7 @@ __all__ = [
     "__version__", "library_version", "strerror",
     "Context", "Event", "Listener", "Tunnel", "TunnelStats", "Forward", "ForwardStats",
     "Dns", "DnsStats", "Router", "RouterStats", "Registration", "RegistrationStats", "Expose",
-    "Kubernetes", "Replica", "Config", "ConfigSection",
+    "Kubernetes", "Replica", "Logs", "LogsStats", "EventWatch", "Report", "Config", "ConfigSection",
     "ErrorCode", "EventType", "ForwardKind", "HostKeyPolicy", "LogLevel", "TunnelState",
     "RegistrationState", "ReplicaStage", "ReplicaSource",
     "Error", "InvalidArgumentError", "NoMemoryError", "IoError", "TimeoutError",

@@ -18,7 +18,7 @@ import os
 import re
 import time
 import weakref
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
 from . import capi
 from ._context import Context
@@ -26,6 +26,9 @@ from ._enums import ReplicaSource, ReplicaStage, to_enum
 from ._errors import ClosedError, Error, InvalidArgumentError, TimeoutError
 from ._lifetime import Lifetime
 from ._tunnel import _fill
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._diag import EventWatch, Logs, Report
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -139,6 +142,8 @@ class Kubernetes:
         self._owned_ctx = self._ctx if owned else None
         # As in C, a replica handle lives until it or its client is closed.
         self._replicas: set = set()
+        # Log and event-watch handles (devkit/diag.h) live until they or the client close.
+        self._streams: set = set()
         self._ctx._k8s_clients.add(self)
         self._finalizer = weakref.finalize(self, self._life.close)
 
@@ -149,9 +154,12 @@ class Kubernetes:
         its own). Idempotent."""
         for replica in list(self._replicas):
             replica.close()
+        for stream in list(self._streams):
+            stream.close()
         self._finalizer.detach()
         self._life.close()
         self._replicas.clear()
+        self._streams.clear()
         self._ctx._k8s_clients.discard(self)
         if self._owned_ctx is not None:
             self._owned_ctx.close()
@@ -211,6 +219,70 @@ class Kubernetes:
             except ValueError:
                 pass
         return answer
+
+    # -- diagnostics (devkit/diag.h, docs/diagnostics.md) ----------------------
+    def events(self, pod: str, namespace: Optional[str] = None) -> Dict[str, Any]:
+        """The events of Pod `pod` (namespace None: the client's) and of its
+        owners: {"namespace", "pod", "objects": [{"kind", "name", "uid"}],
+        "events": [{"time", "type", "reason", "message", "count", "stage",
+        "object": {"kind", "name"}, "container", "source"}] (oldest first),
+        "stages": [{"stage": "scheduling", "events": [...]}, ...] (the same
+        events grouped by stage, in the order of a Pod's life)}.
+        ``NotFoundError`` for a Pod that does not exist."""
+        with self._life.use() as ptr:
+            text = capi.devkit_diag_events(ptr, namespace, pod)
+        return json.loads(text)
+
+    def watch_events(self, pod: str, namespace: Optional[str] = None) -> "EventWatch":
+        """The events of Pod `pod` and its owners as they are recorded (those
+        that exist first): an iterator of event dicts (``events()`` shape plus
+        "action": "ADDED" / "MODIFIED"), ended by ``close()`` from any thread.
+        Returns once the Pod was read (``NotFoundError`` if it does not exist)."""
+        from ._diag import EventWatch
+        with self._life.use() as ptr:
+            wptr = capi.devkit_diag_events_watch(ptr, namespace, pod)
+            return EventWatch(self, wptr, pod, namespace or self._namespace)
+
+    def logs(self, pod: str, container: Optional[str] = None, *, follow: bool = False,
+             since_seconds: Optional[int] = None, since_time: Optional[str] = None,
+             tail_lines: Optional[int] = None, previous: bool = False,
+             timestamps: bool = False, namespace: Optional[str] = None,
+             file: Optional[PathLike] = None,
+             max_reconnects: Optional[int] = None) -> "Logs":
+        """A container's log as ``kubectl logs`` reads it: an iterator of lines
+        (``Logs``; a context manager). `container` None: the Pod's default
+        container; `follow`: keep reading as the container writes (resumed
+        across reconnects without losing or repeating a line; the log ends when
+        the container stops); `since_seconds` / `since_time` (RFC 3339, not
+        both); `tail_lines` (the last N); `previous` (the crashed instance);
+        `timestamps` (keep the kubelet's RFC 3339 stamp in front of each line);
+        `file`: append the lines to that file instead (the iteration then only
+        waits for the end); `max_reconnects` (reconnects in a row bringing no
+        line before giving up; default 10). Reads release the GIL and run in
+        100 ms slices, so ``close()`` from another thread ends an iteration.
+        ``NotFoundError`` for a Pod that does not exist; errors of the log
+        request itself raise from the iteration."""
+        from ._diag import Logs, _logs_options
+        opts = _logs_options(dict(
+            namespace=namespace, pod=pod, container=container, follow=follow,
+            since_seconds=since_seconds, since_time=since_time, tail_lines=tail_lines,
+            previous=previous, timestamps=timestamps,
+            file=None if file is None else os.path.expanduser(os.fspath(file)),
+            max_reconnects=max_reconnects))
+        with self._life.use() as ptr:
+            lptr = capi.devkit_logs_start(ptr, opts)
+            return Logs(self, lptr, pod, namespace or self._namespace, container)
+
+    def diagnose(self, pod: str, namespace: Optional[str] = None) -> "Report":
+        """Why Pod `pod` is where it is: a ``Report`` with ``.json`` (a dict:
+        stage, summary, findings with id, explanation, fix, evidence, the
+        crashed instance's last log lines, ...) and ``.text`` (the same in
+        plain words). A Pod that runs fine has no findings; ``NotFoundError``
+        for a Pod that does not exist."""
+        from ._diag import Report
+        with self._life.use() as ptr:
+            json_text, text = capi.devkit_diag_report(ptr, namespace, pod)
+        return Report(json=json.loads(json_text), text=text)
 
     # -- replicas ------------------------------------------------------------
     def replicate(self, *, pod: Optional[str] = None, deployment: Optional[str] = None,

@@ -43,6 +43,8 @@ public final class Kubernetes implements AutoCloseable {
     private final String contextName;
     /** As in C, a replica handle lives until it or its client is closed: hold it. */
     final Set<Replica> replicas = ConcurrentHashMap.newKeySet();
+    /** Logs and event watches (devkit/diag.h): they too live until they or the client close. */
+    final Set<AutoCloseable> streams = ConcurrentHashMap.newKeySet();
     private final Cleaner.Cleanable cleanable;
 
     private Kubernetes(Context ctx, Context ownedCtx, long ptr) {
@@ -139,6 +141,111 @@ public final class Kubernetes implements AutoCloseable {
      */
     public Map<String, Object> requestJson(String method, String path, String body) {
         return Json.parseObject(request(method, path, body));
+    }
+
+    // -- diagnostics (devkit/diag.h, docs/diagnostics.md) -------------------------
+
+    /**
+     * The events of Pod {@code pod} and of its owners: {@code {namespace, pod,
+     * objects: [{kind, name, uid}], events: [{time, type, reason, message, count,
+     * stage, object: {kind, name}, container, source}] (oldest first), stages:
+     * [{stage: "scheduling", events: [...]}, ...]}} (the same events grouped by
+     * stage, in the order of a Pod's life).
+     *
+     * @param namespace null: the client's
+     * @throws NotFoundException for a Pod that does not exist
+     */
+    public Map<String, Object> events(String namespace, String pod) {
+        byte[][] out = new byte[1][];
+        long ptr = life.enter();
+        try {
+            DevkitC.devkit_diag_events(ptr, namespace, pod, out);
+        } finally {
+            life.leave();
+        }
+        return Json.parseObject(Utf8.decode(out[0]));
+    }
+
+    /** {@link #events(String, String)} in the client's namespace. */
+    public Map<String, Object> events(String pod) {
+        return events(null, pod);
+    }
+
+    /**
+     * Watch the events of Pod {@code pod} and its owners as they are recorded
+     * (those that exist first). Returns once the Pod was read.
+     *
+     * @param namespace null: the client's
+     * @throws NotFoundException for a Pod that does not exist
+     */
+    public EventWatch watchEvents(String namespace, String pod) {
+        long ptr = life.enter();
+        try {
+            long[] out = new long[1];
+            DevkitC.devkit_diag_events_watch(out, ptr, namespace, pod);
+            return new EventWatch(this, out[0], namespace, pod);
+        } finally {
+            life.leave();
+        }
+    }
+
+    /** {@link #watchEvents(String, String)} in the client's namespace. */
+    public EventWatch watchEvents(String pod) {
+        return watchEvents(null, pod);
+    }
+
+    /**
+     * A container's log, as {@code kubectl logs} reads it (with {@code follow}:
+     * resumed across reconnects without losing or repeating a line).
+     *
+     * @throws NotFoundException for a Pod that does not exist; errors of the log
+     *         request itself are thrown by the reading
+     */
+    public Logs logs(LogsOptions options) {
+        devkit_logs_options native_ = options.toNative();
+        try {
+            long ptr = life.enter();
+            try {
+                long[] out = new long[1];
+                DevkitC.devkit_logs_start(out, ptr, native_);
+                return new Logs(this, out[0], options);
+            } finally {
+                life.leave();
+            }
+        } finally {
+            native_.delete();
+        }
+    }
+
+    /** The whole log of the default container of Pod {@code pod} in the client's namespace. */
+    public Logs logs(String pod) {
+        return logs(LogsOptions.builder(pod).build());
+    }
+
+    /**
+     * Why Pod {@code pod} is where it is: the findings (id, stage, explanation,
+     * fix, evidence, the crashed instance's last lines) as JSON and in plain words.
+     * A Pod that runs fine has no findings.
+     *
+     * @param namespace null: the client's
+     * @throws NotFoundException for a Pod that does not exist
+     */
+    public Report diagnose(String namespace, String pod) {
+        byte[][] json = new byte[1][];
+        byte[][] text = new byte[1][];
+        long ptr = life.enter();
+        try {
+            DevkitC.devkit_diag_report(ptr, namespace, pod, json, text);
+        } finally {
+            life.leave();
+        }
+        return new Report(Collections.unmodifiableMap(Json.parseObject(Utf8.decode(json[0]))),
+            Utf8.decode(text[0]));
+    }
+
+    /** {@link #diagnose(String, String)} in the client's namespace. */
+    public Report diagnose(String pod) {
+        return diagnose(null, pod);
     }
 
     /**
@@ -265,9 +372,17 @@ public final class Kubernetes implements AutoCloseable {
         for (Replica r : replicas.toArray(new Replica[0])) {
             r.close();
         }
+        for (AutoCloseable s : streams.toArray(new AutoCloseable[0])) {
+            if (s instanceof Logs l) {
+                l.close();
+            } else if (s instanceof EventWatch w) {
+                w.close();
+            }
+        }
         cleanable.clean();
-        life.close(); // frees any replica handle still open first (its Lifetime child)
+        life.close(); // frees any replica, log or watch handle still open first (its Lifetime children)
         replicas.clear();
+        streams.clear();
         ctx.k8sClients.remove(this);
         if (ownedCtx != null) {
             ownedCtx.close();
