@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 
 from . import capi
 from ._enums import ForwardKind, HostKeyPolicy, ReplicaSource, to_enum
-from ._lifetime import Lifetime
+from ._lifetime import Handle, Lifetime
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -192,7 +192,7 @@ def _replica(struct: Any) -> Dict[str, Any]:
     return out
 
 
-class Config:
+class Config(Handle):
     """A loaded devkit.yaml (docs/config.md): ``Config.load(path, profile=None)``
     or ``Config.from_string(text, name=None, profile=None)``.
 
@@ -276,16 +276,6 @@ class Config:
         ``ClosedError``."""
         self._finalizer.detach()
         self._life.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._life.closed
-
-    def __enter__(self) -> "Config":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         profile = f" profile={self._profile}" if self._profile else ""

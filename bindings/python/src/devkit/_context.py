@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Union
 
 from . import capi
 from ._enums import EventType, LogLevel, RegistrationState, ReplicaStage, TunnelState, to_enum
-from ._lifetime import Lifetime
+from ._lifetime import Handle, Lifetime
 
 if TYPE_CHECKING:
     from ._k8s import Kubernetes
@@ -130,7 +130,7 @@ class _Dispatcher:
             t.join()
 
 
-class Context:
+class Context(Handle):
     """An engine: one I/O thread that carries every tunnel made with it.
 
     Use as ``with devkit.Context() as ctx:``; ``close()`` closes the tunnels
@@ -181,16 +181,6 @@ class Context:
         self._tunnels.clear()
         self._registrations.clear()
         self._k8s_clients.clear()
-
-    @property
-    def closed(self) -> bool:
-        return self._life.closed
-
-    def __enter__(self) -> "Context":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<devkit.Context{' closed' if self.closed else ''}>"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
 from . import capi
 from ._errors import ClosedError, Error
-from ._lifetime import Lifetime
+from ._lifetime import Handle, Lifetime
 from ._tunnel import _fill
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,7 +79,7 @@ class Report:
         return self.text
 
 
-class _Stream:
+class _Stream(Handle):
     """A handle read in slices: the common part of Logs and EventWatch."""
 
     _what = "stream"
@@ -140,16 +140,6 @@ class _Stream:
         self._finalizer.detach()
         self._life.close()
         self._k8s._streams.discard(self)
-
-    @property
-    def closed(self) -> bool:
-        return self._life.closed
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class Logs(_Stream):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Union
 
 from . import capi
 from ._errors import InvalidArgumentError
-from ._lifetime import Lifetime
+from ._lifetime import Handle, Lifetime
 
 if TYPE_CHECKING:
     from ._tunnel import Tunnel
@@ -48,7 +48,7 @@ class RouterStats:
     resolved: int     # names resolved for the shim
 
 
-class Dns:
+class Dns(Handle):
     """Names only the cluster can resolve (``*.svc.cluster.local``, and short
     names like ``orders`` through the search list), resolved by the cluster's
     DNS server through the tunnel; everything else by `upstream`. A stub server
@@ -91,16 +91,6 @@ class Dns:
             if obj is self or (isinstance(obj, Router) and obj._dns is self):
                 services.discard(obj)
 
-    @property
-    def closed(self) -> bool:
-        return self._life.closed
-
-    def __enter__(self) -> "Dns":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         where = "closed" if self.closed else f"{self._address}:{self._port}"
         return f"<devkit.Dns {where}>"
@@ -139,7 +129,7 @@ class Dns:
         return [line for line in text.splitlines() if line]
 
 
-class Router:
+class Router(Handle):
     """The engine side of process routing: a private control socket that a
     routed process's shim (libdevkit_preload.so, told by ``DEVKIT_CONTROL``)
     asks to resolve cluster names (with `dns`) and to carry its connects
@@ -182,16 +172,6 @@ class Router:
         self._finalizer.detach()
         self._life.close()
         self._tunnel._services.discard(self)
-
-    @property
-    def closed(self) -> bool:
-        return self._life.closed
-
-    def __enter__(self) -> "Router":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<devkit.Router {'closed' if self.closed else self._control_path}>"

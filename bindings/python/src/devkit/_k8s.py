@@ -24,7 +24,7 @@ from . import capi
 from ._context import Context
 from ._enums import ReplicaSource, ReplicaStage, to_enum
 from ._errors import ClosedError, Error, InvalidArgumentError, TimeoutError
-from ._lifetime import Lifetime
+from ._lifetime import Handle, Lifetime
 from ._tunnel import _fill
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,7 +95,7 @@ def _body_text(body: Any) -> Optional[str]:
     return json.dumps(body)
 
 
-class Kubernetes:
+class Kubernetes(Handle):
     """A Kubernetes API client for one cluster, configured as kubectl is.
 
     ``Kubernetes(ctx, kubeconfig=None, context=None, namespace=None,
@@ -163,16 +163,6 @@ class Kubernetes:
         self._ctx._k8s_clients.discard(self)
         if self._owned_ctx is not None:
             self._owned_ctx.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._life.closed
-
-    def __enter__(self) -> "Kubernetes":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = " closed" if self.closed else ""
@@ -387,7 +377,7 @@ class Kubernetes:
             return int(capi.devkit_replica_gc(ptr, namespace))
 
 
-class Replica:
+class Replica(Handle):
     """A personal copy of a Pod in the cluster (``Kubernetes.replicate``).
 
     ``.stage`` is the last stage seen; every stage reached arrives as a
@@ -435,19 +425,9 @@ class Replica:
         self._k8s._replicas.discard(self)
 
     @property
-    def closed(self) -> bool:
-        return self._life.closed
-
-    @property
     def close_error(self) -> Optional[Error]:
         """Why the delete of ``delete_on_close`` failed, or None."""
         return self._close_errors[0] if self._close_errors else None
-
-    def __enter__(self) -> "Replica":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         try:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 from ._errors import ClosedError
 
@@ -97,3 +97,27 @@ class Lifetime:
                 with parent._cond:
                     parent.children.discard(self)
         return True
+
+
+_H = TypeVar("_H", bound="Handle")
+
+
+class Handle:
+    """What every object owning a native handle in ``_life`` offers alike:
+    ``closed``, and ``with`` that closes it. Each subclass has its own
+    ``close()``, which may do more than end the lifetime (deregister, delete)."""
+
+    _life: Lifetime
+
+    def close(self) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    @property
+    def closed(self) -> bool:
+        return self._life.closed
+
+    def __enter__(self: _H) -> _H:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

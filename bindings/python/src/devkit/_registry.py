@@ -25,7 +25,7 @@ from . import capi
 from ._context import Context
 from ._enums import RegistrationState, to_enum
 from ._errors import ClosedError, Error, InvalidArgumentError, TimeoutError
-from ._lifetime import Lifetime
+from ._lifetime import Handle, Lifetime
 
 if TYPE_CHECKING:
     from ._tunnel import Forward, Tunnel
@@ -102,7 +102,7 @@ def _never_freed(ptr: Any) -> None:
     """For borrowed handles: their owner frees them."""
 
 
-class Registration:
+class Registration(Handle):
     """One entry in a service registry (Nacos, Eureka, Consul, ZooKeeper for
     Dubbo, etcd), kept alive by the engine with heartbeats or leases and
     removed on close.
@@ -204,19 +204,9 @@ class Registration:
             self._owned_ctx.close()
 
     @property
-    def closed(self) -> bool:
-        return self._life.closed
-
-    @property
     def close_error(self) -> Optional[Error]:
         """Why the registry did not confirm the removal on close, or None."""
         return self._close_errors[0] if self._close_errors else None
-
-    def __enter__(self) -> "Registration":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         try:
@@ -313,7 +303,7 @@ class Registration:
         return RegistrationStats(out.registrations, out.heartbeats, out.failures, out.lost)
 
 
-class Expose:
+class Expose(Handle):
     """A local service made reachable by cloud callers: a reverse forward on
     the bastion (``forward``) plus the registration of the bastion's address and
     that port (``registration``). ``Expose(tunnel, ...)`` is ``tunnel.expose(...)``.
@@ -384,19 +374,9 @@ class Expose:
         self._tunnel._services.discard(self)
 
     @property
-    def closed(self) -> bool:
-        return self._life.closed
-
-    @property
     def close_error(self) -> Optional[Error]:
         """Why the registry did not confirm the removal on close, or None."""
         return self._close_errors[0] if self._close_errors else None
-
-    def __enter__(self) -> "Expose":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         where = "closed" if self.closed else f"bastion port {self._remote_port}"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Union
 from . import capi
 from ._context import Context
 from ._enums import ForwardKind, HostKeyPolicy, TunnelState, to_enum
-from ._lifetime import Lifetime
+from ._lifetime import Handle, Lifetime
 
 if TYPE_CHECKING:
     from ._dns import Dns, Router
@@ -56,7 +56,7 @@ class ForwardStats:
     failures: int
 
 
-class Tunnel:
+class Tunnel(Handle):
     """An SSH session to a bastion that carries forwards, reconnecting by itself.
 
     ``Tunnel(bastion, ...)`` connects, checks the host key and authenticates
@@ -131,16 +131,6 @@ class Tunnel:
         self._ctx._tunnels.discard(self)
         if self._owned_ctx is not None:
             self._owned_ctx.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._life.closed
-
-    def __enter__(self) -> "Tunnel":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<devkit.Tunnel id={self._id}{' closed' if self.closed else ''}>"
@@ -272,7 +262,7 @@ class Tunnel:
         return Router(self, dns=dns, control_path=control_path, open_timeout_ms=open_timeout_ms)
 
 
-class Forward:
+class Forward(Handle):
     """One forward of a tunnel. Closing the tunnel closes it too."""
 
     _expose: Optional["Expose"] = None
@@ -311,16 +301,6 @@ class Forward:
             self._finalizer.detach()
         self._life.close()
         self._tunnel._forwards.discard(self)
-
-    @property
-    def closed(self) -> bool:
-        return self._life.closed
-
-    def __enter__(self) -> "Forward":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         where = "closed" if self.closed else f"{self.address}:{self.port}"
