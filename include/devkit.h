@@ -10,6 +10,7 @@
 #include "devkit/route.h"
 #include "devkit/registry.h"
 #include "devkit/k8s.h"
+#include "devkit/exec.h"
 #include "devkit/replica.h"
 #include "devkit/diag.h"
 #include "devkit/config.h"

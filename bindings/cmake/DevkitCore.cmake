@@ -13,7 +13,7 @@ include(ExternalProject)
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 pkg_check_modules(DEVKIT_DEPS REQUIRED IMPORTED_TARGET libuv libssh2 libcares libcrypto libcurl
-  jansson yaml-0.1)
+  jansson yaml-0.1 libwebsockets libssl)
 find_library(ZOOKEEPER_ST_LIBRARY zookeeper_st REQUIRED)
 
 get_filename_component(DEVKIT_ROOT "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
