@@ -12,6 +12,7 @@
 #include "devkit/k8s.h"
 #include "devkit/exec.h"
 #include "devkit/replica.h"
+#include "devkit/live.h"
 #include "devkit/diag.h"
 #include "devkit/config.h"
 

@@ -30,6 +30,8 @@ PACKAGES=(
 	curl netcat-openbsd procps passwd openssl              # clients and process tools in tests
 	zookeeper etcd-server etcd-client python3-kazoo   # real registries and their consumers
 	busybox                                        # the replica keep-alive script under busybox sh
+	libwebsockets-evlib-uv                         # loaded at run time by libwebsockets for our loop
+	tcpdump tshark                                 # capture in the test Pod sandbox; pcap checked by tshark -r
 	proxychains4                                   # what users have today, compared with in tests/run
 	swig python3-dev python3-pip python3-venv maven   # bindings
 )

@@ -10,6 +10,8 @@
  *   devkit_logs_start()    a container's log, followed across reconnects
  *                          without losing or repeating a line, to a reader
  *                          (devkit_logs_read) or to a file
+ *   devkit_capture_start() tcpdump in the Pod's network, for a duration or until
+ *                          stopped, with a BPF filter, as text or pcap
  *   devkit_diag_report()   why a Pod is not running, in plain words with the
  *                          evidence and the fix (docs/diagnostics.md has the
  *                          table of what it recognises)
@@ -172,6 +174,88 @@ DEVKIT_EXTERN(int) devkit_logs_get_stats(devkit_logs *l, devkit_logs_stats *stat
 /** Stop reading and free; not while a read is in progress on another
  *  thread. Accepts NULL; works after devkit_ctx_free too. */
 DEVKIT_EXTERN(void) devkit_logs_free(devkit_logs *l);
+
+/* --- tcpdump capture ------------------------------------------------------------ */
+
+typedef struct devkit_capture devkit_capture;
+
+typedef enum devkit_capture_format {
+	DEVKIT_CAPTURE_TEXT = 0,  /* tcpdump's one line per packet (-n -l) */
+	DEVKIT_CAPTURE_PCAP = 1   /* a pcap stream (-w -), as `tshark -r` reads */
+} devkit_capture_format;
+
+typedef struct devkit_capture_options {
+	unsigned int version;
+	/** NULL: the client's namespace. */
+	const char *namespace_name;
+	const char *pod;
+	/** The container tcpdump runs in. NULL: the replica's tcpdump sidecar
+	 *  (devkit-tcpdump) when the Pod has one -- it has tcpdump and the
+	 *  capabilities; every container of a Pod sees the same network -- else
+	 *  the Pod's default container. */
+	const char *container;
+	/** A BPF filter ("tcp port 8080"); NULL: every packet. */
+	const char *filter;
+	/** NULL: "any". */
+	const char *interface_name;
+	int format;
+	/** Write here (created 0644, truncated) instead of handing the bytes to
+	 *  devkit_capture_read, which then only reports the end. */
+	const char *file;
+	/** Stop after this long; 0: until devkit_capture_stop. */
+	unsigned int duration_ms;
+	/** Stop after this many packets (tcpdump -c); 0: no limit. */
+	unsigned long long max_packets;
+	/** Bytes kept of each packet (tcpdump -s); 0: all. */
+	int snaplen;
+} devkit_capture_options;
+
+#define DEVKIT_CAPTURE_OPTIONS_VERSION 1
+#define DEVKIT_CAPTURE_OPTIONS_INIT { DEVKIT_CAPTURE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, \
+	NULL, DEVKIT_CAPTURE_TEXT, NULL, 0, 0, 0 }
+
+DEVKIT_EXTERN(int) devkit_capture_options_init(devkit_capture_options *opts, unsigned int version);
+
+/**
+ * Start tcpdump in the container (through exec) and return once it
+ * listens ("listening on any ..."). Errors carry tcpdump's words: no
+ * tcpdump in the container (DEVKIT_EUNSUPPORTED, naming the sidecar
+ * option), not permitted (DEVKIT_EFORBIDDEN: it needs NET_RAW), a bad
+ * filter (DEVKIT_EINVAL "syntax error ...").
+ */
+DEVKIT_EXTERN(int) devkit_capture_start(devkit_capture **out, devkit_k8s *k8s,
+	const devkit_capture_options *opts);
+
+/**
+ * The next output: for TEXT one line without its newline, for PCAP the next
+ * bytes of the stream (the first read starts with the pcap file header).
+ * Waits up to timeout_ms (-1: no limit). Returns 1 with data, 0 when none
+ * came in time, DEVKIT_ECLOSED once the capture has ended and everything
+ * was read (with `file`: once everything is written and the file closed),
+ * another negative code for the error that ended it.
+ */
+DEVKIT_EXTERN(int) devkit_capture_read(devkit_capture *c, devkit_buf *out, int timeout_ms);
+
+/** Ask tcpdump to stop (it writes what it holds and exits); keep reading
+ *  until DEVKIT_ECLOSED for the rest. */
+DEVKIT_EXTERN(int) devkit_capture_stop(devkit_capture *c);
+
+typedef struct devkit_capture_stats {
+	unsigned int version;
+	uint64_t bytes;             /* bytes of output (text or pcap) */
+	uint64_t packets;           /* tcpdump's "N packets captured" (at the end; before: lines seen for TEXT) */
+	uint64_t dropped;           /* tcpdump's "N packets dropped by kernel" */
+	int ended;                  /* 1 once tcpdump has exited */
+} devkit_capture_stats;
+
+#define DEVKIT_CAPTURE_STATS_VERSION 1
+#define DEVKIT_CAPTURE_STATS_INIT { DEVKIT_CAPTURE_STATS_VERSION, 0, 0, 0, 0 }
+
+DEVKIT_EXTERN(int) devkit_capture_get_stats(devkit_capture *c, devkit_capture_stats *stats);
+
+/** Stop (if running) and free; not while a read is in progress on another
+ *  thread. Accepts NULL; works after devkit_ctx_free too. */
+DEVKIT_EXTERN(void) devkit_capture_free(devkit_capture *c);
 
 /* --- report ---------------------------------------------------------------------- */
 

@@ -11,7 +11,9 @@
  * the image lets it), and then loops forever: when the app exits, the
  * container stays up with the app "exited"; `devkit-app start|stop|restart`
  * leaves a request file and wakes the script with SIGUSR1 (resent until it
- * is taken, so no wake-up is lost); SIGTERM from the kubelet stops the app and
+ * is taken, so no wake-up is lost); before each start it reads
+ * ${DEVKIT_DIR:-/devkit}/app.env if present (environment for the app: the
+ * debug agent of devkit_debug_start); SIGTERM from the kubelet stops the app and
  * ends the script, so deleting the Pod is quick. It is POSIX sh (dash, bash
  * and busybox ash are tested) and needs /bin/sh in the image.
  *
@@ -78,13 +80,16 @@ static const char keepalive_script[] =
 	"term=\n"
 	"trap 'woke=1' USR1\n"
 	"trap 'term=1' TERM INT\n"
+	"# app.env: shell lines (export VAR=...) read before each start, e.g. the\n"
+	"# debug agent that devkit debug adds to JAVA_TOOL_OPTIONS\n"
+	"app_env() { [ ! -f \"$R/app.env\" ] || . \"$R/app.env\"; }\n"
 	"start_app() {\n"
 	"\t[ -z \"$pid\" ] || return 0\n"
 	"\tif [ -n \"$LOG\" ]; then\n"
 	"\t\tmkdir -p \"${LOG%/*}\" 2>/dev/null\n"
-	"\t\t$SETSID \"$@\" >>\"$LOG\" 2>&1 </dev/null &\n"
+	"\t\t(app_env; exec $SETSID \"$@\") >>\"$LOG\" 2>&1 </dev/null &\n"
 	"\telse\n"
-	"\t\t$SETSID \"$@\" </dev/null &\n"
+	"\t\t(app_env; exec $SETSID \"$@\") </dev/null &\n"
 	"\tfi\n"
 	"\tpid=$!\n"
 	"\tstate \"running pid $pid since `now`\"\n"
