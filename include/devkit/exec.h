@@ -21,6 +21,7 @@
 #define DEVKIT_EXEC_H
 
 #include "k8s.h"
+#include "tunnel.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -144,6 +145,20 @@ typedef struct devkit_pod_forward devkit_pod_forward;
 DEVKIT_EXTERN(int) devkit_pod_forward_start(devkit_pod_forward **out, devkit_k8s *k8s,
 	const char *namespace_name, const char *pod, int pod_port, const char *bind_address,
 	int bind_port);
+
+/**
+ * The same through a bastion tunnel that reaches the Pod network, instead of
+ * the API server: reads the Pod's IP (status.podIP; a Pod without one yet is
+ * DEVKIT_ENOTFOUND "... has no IP yet") and adds a LOCAL forward on `tunnel`
+ * from bind_address:bind_port to PodIP:pod_port (direct-tcpip from the
+ * bastion). No API server load and no `pods/portforward` rights needed, and
+ * half-close works; but the IP is read once: a replaced Pod needs a new
+ * forward. devkit_pod_forward_port and devkit_pod_forward_free work on it.
+ * Free it before the tunnel.
+ */
+DEVKIT_EXTERN(int) devkit_pod_forward_start_tunnel(devkit_pod_forward **out, devkit_k8s *k8s,
+	devkit_tunnel *tunnel, const char *namespace_name, const char *pod, int pod_port,
+	const char *bind_address, int bind_port);
 
 /** The local port (useful with bind_port 0). */
 DEVKIT_EXTERN(int) devkit_pod_forward_port(const devkit_pod_forward *f);

@@ -86,4 +86,8 @@ void devkit__exec_teardown(devkit_exec *e, int rc, const char *message);
  * (message in the thread's last error). Call with the lock held. */
 int devkit__exec_outcome(devkit_exec *e, int *exit_code);
 
+/* A devkit_pod_forward that is a tunnel forward (portforward_tunnel.c):
+ * port and free go to it. NULL on out of memory. */
+devkit_pod_forward *devkit__pod_forward_wrap(devkit_forward *tunneled);
+
 #endif

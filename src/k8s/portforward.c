@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "core/list.h"
 #include "devkit/exec.h"
+#include "exec_int.h"
 #include "exec_path.h"
 #include "k8s_client.h"
 #include "ws.h"
@@ -47,6 +48,7 @@ struct devkit_pod_forward {
 	int closing;
 	uv_mutex_t lock;
 	int user_freed, loop_done;
+	devkit_forward *tunneled; /* devkit_pod_forward_start_tunnel: the whole forward */
 };
 
 struct pf_link {
@@ -414,8 +416,18 @@ int devkit_pod_forward_start(devkit_pod_forward **out, devkit_k8s *k, const char
 	return 0;
 }
 
+devkit_pod_forward *devkit__pod_forward_wrap(devkit_forward *tunneled)
+{
+	devkit_pod_forward *f = calloc(1, sizeof(*f));
+	if (f)
+		f->tunneled = tunneled;
+	return f;
+}
+
 int devkit_pod_forward_port(const devkit_pod_forward *f)
 {
+	if (f && f->tunneled)
+		return devkit_forward_port(f->tunneled);
 	return f ? __atomic_load_n(&f->port, __ATOMIC_ACQUIRE) : -1;
 }
 
@@ -431,6 +443,11 @@ void devkit_pod_forward_free(devkit_pod_forward *f)
 {
 	if (!f)
 		return;
+	if (f->tunneled) {
+		devkit_forward_free(f->tunneled);
+		free(f);
+		return;
+	}
 	uv_mutex_lock(&f->lock);
 	f->user_freed = 1;
 	int done = f->loop_done;

@@ -16,6 +16,7 @@
 #include <sys/time.h>
 
 #include "k8s_fixture.h"
+#include "sshd_fixture.h"
 
 #define POD "db-0"
 #define POD_JSON \
@@ -426,4 +427,51 @@ Test(portforward, bad_arguments)
 	server_stop(&s);
 	cr_assert_eq(devkit_pod_forward_port(NULL), -1);
 	devkit_pod_forward_free(NULL);
+}
+
+/* --- through a bastion tunnel ----------------------------------------------------------- */
+
+/* The fixture's Pod IP is 127.0.0.1 (its network is this machine's
+ * loopback), so a real sshd on loopback plays a bastion inside the Pod
+ * network: devkit_pod_forward_start_tunnel reads the IP from the API and
+ * forwards with direct-tcpip, not through the API server. */
+Test(portforward, through_a_bastion_tunnel)
+{
+	fx_sshd sshd;
+	cr_assert_eq(fx_sshd_start(&sshd, NULL), 0, "cannot start sshd");
+	devkit_tunnel_options to;
+	devkit_tunnel_options_init(&to, DEVKIT_TUNNEL_OPTIONS_VERSION);
+	char bastion[128];
+	snprintf(bastion, sizeof(bastion), "%s@127.0.0.1:%d", sshd.user, sshd.port);
+	to.bastion = bastion;
+	to.identity_file = sshd.user_key;
+	to.known_hosts_file = sshd.known_hosts;
+	to.use_agent = 0;
+	devkit_tunnel *t = NULL;
+	cr_assert_eq(devkit_tunnel_open(&t, ctx, &to), 0, "%s", kt_err());
+	server s;
+	server_start(&s, ECHO);
+	devkit_pod_forward *f = NULL;
+	cr_assert_eq(devkit_pod_forward_start_tunnel(&f, k8s, t, NULL, POD, s.port, NULL, 0), 0,
+		"%s", kt_err());
+	echo_client c = { .port = devkit_pod_forward_port(f), .seed = 5, .size = 512 * 1024 };
+	cr_assert_gt(c.port, 0);
+	echo_round_trip(&c);
+	cr_assert(c.ok, "%s", c.why);
+	/* No port-forward WebSocket was asked of the API server. */
+	cr_assert_eq(fx_k8s_count_requests(&api, NULL, "/portforward"), 0);
+	devkit_pod_forward_free(f);
+
+	/* A Pod without an IP yet says so. */
+	cr_assert_eq(fx_k8s_apply(&api, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":"
+		"{\"name\":\"pending\",\"namespace\":\"" FX_K8S_NAMESPACE "\"},\"spec\":{\"containers\":"
+		"[{\"name\":\"app\",\"image\":\"busybox\"}]}}"), 0);
+	f = NULL;
+	int rc = devkit_pod_forward_start_tunnel(&f, k8s, t, NULL, "pending", s.port, NULL, 0);
+	cr_assert_eq(rc, DEVKIT_ENOTFOUND, "rc %d: %s", rc, kt_err());
+	cr_assert(strstr(kt_err(), "has no IP yet"), "%s", kt_err());
+	cr_assert_null(f);
+	devkit_tunnel_free(t);
+	server_stop(&s);
+	fx_sshd_stop(&sshd);
 }
