@@ -19,5 +19,6 @@ int cmd_gc(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_port_forward(int argc, char **argv);
 
 #endif

@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "events", cmd_events, "the events of a Pod and its owners, by stage (--watch for new ones)" },
 	{ "logs", cmd_logs, "a container's log; -f survives reconnects without losing lines" },
 	{ "diagnose", cmd_diagnose, "why a Pod is not running, in plain words, with the fix" },
+	{ "port-forward", cmd_port_forward, "Pod ports on local ports, via the API server or a bastion" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

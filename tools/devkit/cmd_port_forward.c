@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * devkit port-forward POD [LOCAL:]PORT...: Pod ports on local ports, through
+ * the API server (as kubectl port-forward) or, with --bastion, through an
+ * SSH tunnel to the Pod's IP (devkit_pod_forward_start_tunnel). Runs until
+ * Ctrl-C.
+ */
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_connect.h"
+#include "cli_k8s.h"
+#include "cli_signal.h"
+#include "cli_util.h"
+#include "commands.h"
+
+#define MAX_PORTS 16
+
+enum { OPT_ADDRESS = CLI_CONNECT_OPT_END };
+
+static const char help[] =
+	"Usage: devkit port-forward POD [LOCAL:]PORT... [-n NS] [--address ADDR]\n"
+	"                           [-b [USER@]BASTION[:PORT] ...]\n"
+	"\n"
+	"Listen on local ports and forward each connection to a port of the Pod,\n"
+	"until Ctrl-C. LOCAL 0 picks a free port; without LOCAL the same number is\n"
+	"used (5005 -> localhost:5005).\n"
+	"\n"
+	"Through the API server (default): follows the Pod by name, needs the\n"
+	"pods/portforward right, one WebSocket per connection. Through a bastion\n"
+	"(-b): the bastion connects to the Pod's IP (read once) over SSH; needs a\n"
+	"bastion inside the Pod network, no API server load, half-close works.\n"
+	"\n"
+	CLI_K8S_HELP
+	"\n"
+	"      --address ADDR      the local address to listen on (default 127.0.0.1)\n"
+	"\n"
+	CLI_CONNECT_HELP
+	"  -h, --help              show this help and exit\n"
+	"\n"
+	"Exit status: 0 stopped by a signal; 1 a forward could not start; 2 usage error.\n";
+
+static const struct option long_options[] = {
+	CLI_K8S_LONG_OPTIONS,
+	{ "bastion", required_argument, NULL, 'b' },
+	{ "identity", required_argument, NULL, 'i' },
+	{ "passphrase-env", required_argument, NULL, CLI_CONNECT_OPT_PASSPHRASE_ENV },
+	{ "password-env", required_argument, NULL, CLI_CONNECT_OPT_PASSWORD_ENV },
+	{ "no-agent", no_argument, NULL, CLI_CONNECT_OPT_NO_AGENT },
+	{ "known-hosts", required_argument, NULL, CLI_CONNECT_OPT_KNOWN_HOSTS },
+	{ "accept-new", no_argument, NULL, CLI_CONNECT_OPT_ACCEPT_NEW },
+	{ "host-key", required_argument, NULL, CLI_CONNECT_OPT_HOST_KEY },
+	{ "ciphers", required_argument, NULL, CLI_CONNECT_OPT_CIPHERS },
+	{ "macs", required_argument, NULL, CLI_CONNECT_OPT_MACS },
+	{ "kex", required_argument, NULL, CLI_CONNECT_OPT_KEX },
+	{ "connect-timeout", required_argument, NULL, CLI_CONNECT_OPT_CONNECT_TIMEOUT },
+	{ "no-reconnect", no_argument, NULL, CLI_CONNECT_OPT_NO_RECONNECT },
+	{ "address", required_argument, NULL, OPT_ADDRESS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct pf_spec {
+	int local, pod;
+};
+
+static int parse_port(const char *s, int allow_zero, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || v < (allow_zero ? 0 : 1) || v > 65535)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* "8080" or "18080:8080" or "0:8080". */
+static int parse_spec(const char *cmd, const char *text, struct pf_spec *s)
+{
+	const char *colon = strchr(text, ':');
+	char local[16];
+	if (!colon) {
+		if (parse_port(text, 0, &s->pod) != 0)
+			return cli_usage(cmd, "'%s' is not a port (1..65535) or LOCAL:PORT", text);
+		s->local = s->pod;
+		return 0;
+	}
+	size_t n = (size_t)(colon - text);
+	if (n == 0 || n >= sizeof(local))
+		return cli_usage(cmd, "'%s': LOCAL:PORT needs a local port before ':'", text);
+	memcpy(local, text, n);
+	local[n] = '\0';
+	if (parse_port(local, 1, &s->local) != 0 || parse_port(colon + 1, 0, &s->pod) != 0)
+		return cli_usage(cmd, "'%s' is not LOCAL:PORT (LOCAL 0..65535, PORT 1..65535)", text);
+	return 0;
+}
+
+int cmd_port_forward(int argc, char **argv)
+{
+	static const char cmd[] = "port-forward";
+	struct cli_k8s k;
+	struct cli_connect conn = { 0 };
+	const char *address = NULL;
+	int c, rc;
+
+	cli_k8s_init(&k);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":" CLI_K8S_SHORT_OPTIONS "b:i:h", long_options,
+		NULL)) != -1) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			return CLI_EXIT_OK;
+		}
+		if (c == ':' || c == '?')
+			return cli_getopt_error(cmd, c, argv);
+		if (c == OPT_ADDRESS) {
+			if ((rc = cli_set_once(&address, optarg, cmd, "--address")) != 0)
+				return rc;
+			continue;
+		}
+		rc = cli_k8s_option(&k, cmd, c, optarg);
+		if (rc == CLI_K8S_NOT_MINE)
+			rc = cli_connect_option(&conn, cmd, c, optarg);
+		if (rc != 0)
+			return rc;
+	}
+	if (optind >= argc)
+		return cli_usage(cmd, "which Pod? POD is required");
+	const char *pod = argv[optind++];
+	if (!cli_k8s_dns_subdomain(pod))
+		return cli_usage(cmd, "'%s' is not a Pod's name (a-z, 0-9, '-' and '.')", pod);
+	if (optind >= argc)
+		return cli_usage(cmd, "which port? give PORT or LOCAL:PORT after the Pod");
+	struct pf_spec specs[MAX_PORTS];
+	int n = 0;
+	for (; optind < argc; optind++) {
+		if (n == MAX_PORTS)
+			return cli_usage(cmd, "at most %d ports at once", MAX_PORTS);
+		if ((rc = parse_spec(cmd, argv[optind], &specs[n++])) != 0)
+			return rc;
+	}
+	if ((rc = cli_k8s_check(&k, cmd)) != 0)
+		return rc;
+	if (conn.bastion && ((rc = cli_connect_check(&conn, cmd)) != 0 ||
+		(rc = cli_connect_read_secrets(&conn, cmd)) != 0))
+		return rc;
+
+	cli_signals_ignore_sigpipe();
+	int sigfd = cli_signals_install();
+	if (sigfd < 0)
+		return CLI_EXIT_FAILURE;
+	devkit_ctx *ctx = NULL;
+	devkit_k8s *k8s = NULL;
+	devkit_tunnel *tunnel = NULL;
+	devkit_pod_forward *fwd[MAX_PORTS] = { 0 };
+	rc = CLI_EXIT_FAILURE;
+	if (cli_k8s_open(&k, NULL, &ctx, &k8s) != 0)
+		goto out;
+	if (conn.bastion && cli_connect_open(&conn, ctx, &tunnel) != 0) {
+		fprintf(stderr, "devkit port-forward: %s\n", devkit_error_last()->message);
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		int lrc = tunnel
+			? devkit_pod_forward_start_tunnel(&fwd[i], k8s, tunnel, k.namespace_name, pod,
+				specs[i].pod, address, specs[i].local)
+			: devkit_pod_forward_start(&fwd[i], k8s, k.namespace_name, pod, specs[i].pod,
+				address, specs[i].local);
+		if (lrc != 0) {
+			fprintf(stderr, "devkit port-forward: port %d: %s\n", specs[i].pod,
+				devkit_error_last()->message);
+			goto out;
+		}
+		printf("forwarding %s:%d -> %s:%d (%s)\n", address ? address : "127.0.0.1",
+			devkit_pod_forward_port(fwd[i]), pod, specs[i].pod,
+			tunnel ? "through the bastion" : "through the API server");
+	}
+	fflush(stdout);
+	struct pollfd p = { .fd = sigfd, .events = POLLIN };
+	while (!cli_signal_caught())
+		poll(&p, 1, -1);
+	rc = CLI_EXIT_OK;
+out:
+	for (int i = 0; i < n; i++)
+		devkit_pod_forward_free(fwd[i]);
+	devkit_tunnel_free(tunnel);
+	cli_k8s_close(ctx, k8s);
+	return rc;
+}
