@@ -43,10 +43,14 @@ int devkit__error_set_str(int code, const char *message)
 
 int devkit__error_set(int code, const char *fmt, ...)
 {
+	/* Formatted aside first: callers wrap the previous error, passing
+	 * devkit_error_last()->message, which is last_message itself. */
+	char msg[sizeof(last_message)];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(last_message, msg, sizeof(msg));
 	last_error.code = code;
 	last_error.message = last_message;
 	has_error = 1;
