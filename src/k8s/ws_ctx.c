@@ -323,6 +323,15 @@ devkit__ws_ctx *devkit__ws_ctx_get(devkit_ctx *ctx)
 	info.user = wc;
 	/* 4.1 reads this for every service thread: one, the I/O thread. */
 	info.count_threads = 1;
+	/* A client's request line and headers are built in this buffer (4 KiB
+	 * by default): an exec whose command is a few KiB once URL-encoded
+	 * (command=...&command=...), next to a bearer token, would not fit and
+	 * the connection would fail before it is sent. API servers take up to
+	 * 1 MiB of headers; 64 KiB covers any command line worth typing. */
+	info.pt_serv_buf_size = 64 * 1024;
+	/* ... and the path is kept in the connection's header store first,
+	 * whose size this is (an unsigned short; 4 KiB by default). */
+	info.max_http_header_data = 60 * 1024;
 	wc->lws = lws_create_context(&info);
 	if (!wc->lws) {
 		free(wc);
