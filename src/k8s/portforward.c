@@ -434,9 +434,12 @@ int devkit_pod_forward_port(const devkit_pod_forward *f)
 static void do_close(devkit__call *call)
 {
 	devkit_pod_forward *f = call->arg;
-	/* Complete first: teardown may free the forward (user_freed is set). */
-	devkit__call_done(call, f->ctx, 0);
+	devkit_ctx *ctx = f->ctx;
+	/* Tear down first, so the listener is closed when free returns (a
+	 * connect right after it is refused); teardown may free the forward
+	 * (user_freed is set), hence ctx kept aside. */
 	teardown(f);
+	devkit__call_done(call, ctx, 0);
 }
 
 void devkit_pod_forward_free(devkit_pod_forward *f)

@@ -70,6 +70,9 @@ int devkit_pod_forward_start_tunnel(devkit_pod_forward **out, devkit_k8s *k,
 	fo.bind_port = bind_port;
 	fo.target_host = ip;
 	fo.target_port = pod_port;
+	/* a bind address given is the caller's explicit choice, as with
+	 * devkit_pod_forward_start */
+	fo.allow_non_loopback = bind_address && *bind_address;
 	devkit_forward *fwd = NULL;
 	rc = devkit_tunnel_add_forward(&fwd, tunnel, &fo);
 	if (rc < 0)
