@@ -21,9 +21,10 @@
  * are read from any thread, one reader at a time.
  *
  * Ownership: what comes back through **out is the caller's, freed with
- * devkit_logs_free / devkit_diag_watch_free (both accept NULL); the client
- * (devkit_k8s) must outlive them. Input strings are copied. JSON and text
- * come in a devkit_buf the caller releases with devkit_buf_dispose.
+ * devkit_logs_free / devkit_diag_watch_free / devkit_capture_free (all
+ * accept NULL); the client (devkit_k8s) must outlive them. Input strings are
+ * copied. JSON and text come in a devkit_buf the caller releases with
+ * devkit_buf_dispose.
  */
 #ifndef DEVKIT_DIAG_H
 #define DEVKIT_DIAG_H
@@ -221,7 +222,12 @@ DEVKIT_EXTERN(int) devkit_capture_options_init(devkit_capture_options *opts, uns
  * listens ("listening on any ..."). Errors carry tcpdump's words: no
  * tcpdump in the container (DEVKIT_EUNSUPPORTED, naming the sidecar
  * option), not permitted (DEVKIT_EFORBIDDEN: it needs NET_RAW), a bad
- * filter (DEVKIT_EINVAL "syntax error ...").
+ * filter (DEVKIT_EINVAL "syntax error ..."), no such interface
+ * (DEVKIT_ENOTFOUND); a Pod that does not exist is DEVKIT_ENOTFOUND. With
+ * `file`, an unwritable file fails here (and a failed start leaves no new
+ * file behind). The container needs /bin/sh. Each capture has a thread of
+ * its own that reads tcpdump's output, so the file is written and the
+ * duration kept whether or not anyone reads; it takes no signals.
  */
 DEVKIT_EXTERN(int) devkit_capture_start(devkit_capture **out, devkit_k8s *k8s,
 	const devkit_capture_options *opts);
@@ -229,21 +235,28 @@ DEVKIT_EXTERN(int) devkit_capture_start(devkit_capture **out, devkit_k8s *k8s,
 /**
  * The next output: for TEXT one line without its newline, for PCAP the next
  * bytes of the stream (the first read starts with the pcap file header).
- * Waits up to timeout_ms (-1: no limit). Returns 1 with data, 0 when none
- * came in time, DEVKIT_ECLOSED once the capture has ended and everything
- * was read (with `file`: once everything is written and the file closed),
- * another negative code for the error that ended it.
+ * What `out` held before is released. Waits up to timeout_ms (-1: no
+ * limit, 0: do not wait). Returns 1 with data, 0 when none came in time,
+ * DEVKIT_ECLOSED once the capture has ended and everything was read (with
+ * `file`: once everything is written and the file closed; its message has
+ * tcpdump's counts), another negative code for the error that ended it.
+ * While about 1 MiB waits unread, no more is read from tcpdump (it waits,
+ * and the kernel drops what it cannot hold: stats.dropped), so memory stays
+ * bounded.
  */
 DEVKIT_EXTERN(int) devkit_capture_read(devkit_capture *c, devkit_buf *out, int timeout_ms);
 
-/** Ask tcpdump to stop (it writes what it holds and exits); keep reading
- *  until DEVKIT_ECLOSED for the rest. */
+/** Ask tcpdump to stop (it writes what it holds, prints its summary and
+ *  exits); keep reading until DEVKIT_ECLOSED for the rest. Works on v4 and
+ *  v5 servers alike (a line on the script's stdin has tcpdump sent SIGINT).
+ *  0 also when the capture has ended already. */
 DEVKIT_EXTERN(int) devkit_capture_stop(devkit_capture *c);
 
 typedef struct devkit_capture_stats {
 	unsigned int version;
 	uint64_t bytes;             /* bytes of output (text or pcap) */
-	uint64_t packets;           /* tcpdump's "N packets captured" (at the end; before: lines seen for TEXT) */
+	uint64_t packets;           /* tcpdump's "N packets captured" (at the end; before: lines seen for TEXT,
+	                             * records seen for PCAP) */
 	uint64_t dropped;           /* tcpdump's "N packets dropped by kernel" */
 	int ended;                  /* 1 once tcpdump has exited */
 } devkit_capture_stats;

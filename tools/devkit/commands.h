@@ -19,6 +19,12 @@ int cmd_gc(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
+int cmd_app(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
+int cmd_arthas(int argc, char **argv);
 int cmd_port_forward(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
 
 #endif

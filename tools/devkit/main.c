@@ -30,7 +30,13 @@ static const struct command commands[] = {
 	{ "events", cmd_events, "the events of a Pod and its owners, by stage (--watch for new ones)" },
 	{ "logs", cmd_logs, "a container's log; -f survives reconnects without losing lines" },
 	{ "diagnose", cmd_diagnose, "why a Pod is not running, in plain words, with the fix" },
+	{ "deploy", cmd_deploy, "copy a build into a replica and restart its app (only changes go)" },
+	{ "app", cmd_app, "the app under a replica's keep-alive: status, start, stop, restart" },
+	{ "capture", cmd_capture, "tcpdump in a Pod's network: text, or a pcap file for Wireshark" },
+	{ "debug", cmd_debug, "restart a replica's JVM with JDWP and forward it to the IDE" },
+	{ "arthas", cmd_arthas, "Arthas in a container's JVM: run a command, or its console" },
 	{ "port-forward", cmd_port_forward, "Pod ports on local ports, via the API server or a bastion" },
+	{ "shell", cmd_shell, "a shell in a container whose every command goes to an audit log" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
