@@ -13,6 +13,8 @@
  *   int DEVKIT_COUNT         >= 0 value or a negative code: the value, raise on failure
  *   DEVKIT_HANDLE(T)         opaque handle T*, and T **out as a returned handle
  *   devkit_buf *DEVKIT_OUT_BUF   library-made text returned as a string
+ *   devkit_buf *DEVKIT_OUT_BYTES library-made bytes (command output, pcap) returned as bytes
+ *   (const void *DEVKIT_IN_BYTES, size_t DEVKIT_IN_LEN)   bytes the caller sends
  *
  * Rule for new APIs: every function that returns int is listed below under
  * DEVKIT_STATUS or DEVKIT_COUNT, or the binding silently returns raw codes.
@@ -173,6 +175,11 @@ DEVKIT_HANDLE(devkit_replica)
 DEVKIT_HANDLE(devkit_config)
 DEVKIT_HANDLE(devkit_diag_watch)
 DEVKIT_HANDLE(devkit_logs)
+DEVKIT_HANDLE(devkit_exec)
+DEVKIT_HANDLE(devkit_pod_forward)
+DEVKIT_HANDLE(devkit_debug)
+DEVKIT_HANDLE(devkit_shell)
+DEVKIT_HANDLE(devkit_capture)
 
 %apply devkit_buf *DEVKIT_OUT_BUF { devkit_buf *out };
 /* diag.h: an event, a log line, a report's JSON and text. */
@@ -180,6 +187,15 @@ DEVKIT_HANDLE(devkit_logs)
 	devkit_buf *json, devkit_buf *text };
 %apply int *OUTPUT { int *major, int *minor, int *patch };
 %apply int *OUTPUT { int *deleted };
+/* exec.h, live.h: which stream a read's bytes came from, a command's exit code;
+ * stderr of devkit_exec_run, devkit-app's answer. */
+%apply int *OUTPUT { int *stream, int *exit_code };
+%apply devkit_buf *DEVKIT_OUT_BUF { devkit_buf *err, devkit_buf *state };
+/* exec.h, live.h: stdin and keystrokes. */
+%apply (const void *DEVKIT_IN_BYTES, size_t DEVKIT_IN_LEN) {
+	(const void *data, size_t len),
+	(const char *stdin_data, size_t stdin_len)
+};
 
 %apply int DEVKIT_STATUS {
 	int devkit_ctx_options_init,
@@ -226,7 +242,34 @@ DEVKIT_HANDLE(devkit_logs)
 	int devkit_logs_options_init,
 	int devkit_logs_start,
 	int devkit_logs_get_stats,
-	int devkit_diag_report
+	int devkit_diag_report,
+	int devkit_capture_options_init,
+	int devkit_capture_start,
+	int devkit_capture_stop,
+	int devkit_capture_get_stats,
+	int devkit_exec_options_init,
+	int devkit_exec_start,
+	int devkit_exec_write,
+	int devkit_exec_close_stdin,
+	int devkit_exec_resize,
+	int devkit_exec_wait,
+	int devkit_exec_run,
+	int devkit_pod_forward_start,
+	int devkit_pod_forward_start_tunnel,
+	int devkit_deploy_options_init,
+	int devkit_deploy,
+	int devkit_app_control,
+	int devkit_debug_options_init,
+	int devkit_debug_start,
+	int devkit_debug_off,
+	int devkit_arthas_options_init,
+	int devkit_arthas_run,
+	int devkit_arthas_start,
+	int devkit_shell_options_init,
+	int devkit_shell_start,
+	int devkit_shell_write,
+	int devkit_shell_resize,
+	int devkit_shell_wait
 };
 %apply int DEVKIT_COUNT {
 	int devkit_ctx_poll,
@@ -239,7 +282,14 @@ DEVKIT_HANDLE(devkit_logs)
 	int devkit_replica_get_stage,
 	/* 1: an event or a line, 0: none in time; DEVKIT_ECLOSED (raised): the end */
 	int devkit_diag_watch_read,
-	int devkit_logs_read
+	int devkit_logs_read,
+	/* 1: a line or bytes, 0: none in time; DEVKIT_ECLOSED (raised): the end */
+	int devkit_capture_read,
+	/* > 0: bytes, 0: the end; DEVKIT_ETIMEOUT (raised): none in time */
+	int devkit_exec_read,
+	int devkit_shell_read,
+	int devkit_pod_forward_port,
+	int devkit_debug_port
 };
 
 /*
@@ -251,6 +301,8 @@ DEVKIT_HANDLE(devkit_logs)
 %ignore devkit_ctx_options::log_payload;
 %ignore devkit_ctx_options::event_cb;
 %ignore devkit_ctx_options::event_payload;
+%ignore devkit_deploy_options::progress;
+%ignore devkit_deploy_options::progress_user;
 /* Buffers never cross the boundary: DEVKIT_OUT_BUF turns them into strings. */
 %ignore devkit_buf;
 %ignore devkit_buf_dispose;
@@ -262,6 +314,7 @@ DEVKIT_HANDLE(devkit_logs)
 %immutable devkit_error::message;
 %immutable devkit_event::address;
 %immutable devkit_event::message;
+%immutable devkit_deploy_result::app_state;
 
 DEVKIT_OPTIONS(devkit_ctx_options, devkit_ctx_options_init, DEVKIT_CTX_OPTIONS_VERSION)
 DEVKIT_OPTIONS(devkit_tunnel_options, devkit_tunnel_options_init, DEVKIT_TUNNEL_OPTIONS_VERSION)
@@ -280,6 +333,14 @@ DEVKIT_OPTIONS(devkit_k8s_options, devkit_k8s_options_init, DEVKIT_K8S_OPTIONS_V
 DEVKIT_OPTIONS(devkit_replica_options, devkit_replica_options_init, DEVKIT_REPLICA_OPTIONS_VERSION)
 DEVKIT_OPTIONS(devkit_logs_options, devkit_logs_options_init, DEVKIT_LOGS_OPTIONS_VERSION)
 DEVKIT_RESULT_STRUCT(devkit_logs_stats, DEVKIT_LOGS_STATS_VERSION)
+DEVKIT_OPTIONS(devkit_capture_options, devkit_capture_options_init, DEVKIT_CAPTURE_OPTIONS_VERSION)
+DEVKIT_RESULT_STRUCT(devkit_capture_stats, DEVKIT_CAPTURE_STATS_VERSION)
+DEVKIT_OPTIONS(devkit_exec_options, devkit_exec_options_init, DEVKIT_EXEC_OPTIONS_VERSION)
+DEVKIT_OPTIONS(devkit_deploy_options, devkit_deploy_options_init, DEVKIT_DEPLOY_OPTIONS_VERSION)
+DEVKIT_RESULT_STRUCT(devkit_deploy_result, DEVKIT_DEPLOY_RESULT_VERSION)
+DEVKIT_OPTIONS(devkit_debug_options, devkit_debug_options_init, DEVKIT_DEBUG_OPTIONS_VERSION)
+DEVKIT_OPTIONS(devkit_arthas_options, devkit_arthas_options_init, DEVKIT_ARTHAS_OPTIONS_VERSION)
+DEVKIT_OPTIONS(devkit_shell_options, devkit_shell_options_init, DEVKIT_SHELL_OPTIONS_VERSION)
 
 /*
  * The address families devkit_dns_resolve takes, with the values of the
@@ -304,10 +365,15 @@ typedef enum devkit_address_family {
 %include "devkit/registry.h"
 %include "devkit/k8s.h"
 %include "devkit/replica.h"
-/* Pod diagnostics: events by stage, watch, logs, the report (diag.h). The
- * watch and log handles are freed before their client (their Lifetime is the
- * client's child). exec.h is not bound yet. */
+/* Pod diagnostics: events by stage, watch, logs, tcpdump capture, the report
+ * (diag.h). The watch, log and capture handles are freed before their client
+ * (their Lifetime is the client's child). */
 %include "devkit/diag.h"
+/* exec/attach sessions and port-forward (exec.h); the live workflow on a
+ * replica: deploy, app control, debug, Arthas, audited shell (live.h). Their
+ * handles too are freed before their client. */
+%include "devkit/exec.h"
+%include "devkit/live.h"
 /*
  * The config's accessors return BORROWED options structs, valid until
  * devkit_config_free: SWIG wraps them without ownership (never freed by the

@@ -63,6 +63,8 @@ static jbyteArray devkit_java_bytes(JNIEnv *jenv, const char *text, size_t len)
  */
 static void devkit_java_throw(JNIEnv *jenv, int code)
 {
+	if ((*jenv)->ExceptionCheck(jenv))
+		return; /* one thrown from Java during the call (a listener) goes first */
 	const devkit_error *e = devkit_error_last();
 	const char *text = e && e->code == code && e->message ? e->message : devkit_strerror(code);
 	jclass cls = (*jenv)->FindClass(jenv, "io/devkit/DevkitException");
@@ -78,9 +80,11 @@ static void devkit_java_throw(JNIEnv *jenv, int code)
 }
 %}
 
+/* $cleanup: the arguments' freearg (strings, buffers) runs on the failure path too. */
 %typemap(out) int DEVKIT_STATUS, int DEVKIT_COUNT {
 	if ($1 < 0) {
 		devkit_java_throw(jenv, $1);
+		$cleanup
 		return $null;
 	}
 	$result = (jint)$1;
@@ -134,6 +138,42 @@ static void devkit_java_throw(JNIEnv *jenv, int code)
 	devkit_buf_dispose($1);
 }
 
+/* devkit_buf *out holding bytes (command output, pcap): the same byte[][] as
+ * DEVKIT_OUT_BUF, which Java already gets as raw bytes (the typed layer decodes text). */
+%apply devkit_buf *DEVKIT_OUT_BUF { devkit_buf *DEVKIT_OUT_BYTES };
+
+/*
+ * (data, len) the caller sends (stdin, keystrokes): a byte[], null for (NULL, 0).
+ * The elements are a copy (JNI_ABORT on release: C never writes them), held
+ * until the call returns, so a write that blocks for room pins nothing.
+ */
+%typemap(jni) (const void *DEVKIT_IN_BYTES, size_t DEVKIT_IN_LEN) "jbyteArray"
+%typemap(jtype) (const void *DEVKIT_IN_BYTES, size_t DEVKIT_IN_LEN) "byte[]"
+%typemap(jstype) (const void *DEVKIT_IN_BYTES, size_t DEVKIT_IN_LEN) "byte[]"
+%typemap(javain) (const void *DEVKIT_IN_BYTES, size_t DEVKIT_IN_LEN) "$javainput"
+%typemap(in) (const void *DEVKIT_IN_BYTES, size_t DEVKIT_IN_LEN) (jbyte *bytes = NULL) {
+	$1 = NULL;
+	$2 = 0;
+	if ($input) {
+		bytes = (*jenv)->GetByteArrayElements(jenv, $input, NULL);
+		if (!bytes)
+			return $null; /* OutOfMemoryError is pending */
+		$1 = ($1_ltype)bytes;
+		$2 = (size_t)(*jenv)->GetArrayLength(jenv, $input);
+	}
+}
+%typemap(freearg) (const void *DEVKIT_IN_BYTES, size_t DEVKIT_IN_LEN) {
+	if (bytes$argnum)
+		(*jenv)->ReleaseByteArrayElements(jenv, $input, bytes$argnum, JNI_ABORT);
+}
+
+/* exec.h's stream numbers would land in a public DevkitCConstants interface:
+ * ExecStream spells them (1 stdout, 2 stderr). */
+%ignore DEVKIT_EXEC_STDOUT;
+%ignore DEVKIT_EXEC_STDERR;
+/* devkit_capture_options.max_packets as long, as uint64_t: far below 2^63. */
+%apply long long { unsigned long long };
+
 /* Strings cross as UTF-8 bytes both ways (see Utf8.java), not modified UTF-8. */
 %typemap(jni) const char * "jbyteArray"
 %typemap(jtype) const char * "byte[]"
@@ -161,3 +201,70 @@ static void devkit_java_throw(JNIEnv *jenv, int code)
 %typemap(jstype) char [ANY] "String"
 %typemap(javaout) char [ANY] { return Utf8.decode($jnicall); }
 %typemap(out) char [ANY] %{ $result = devkit_java_bytes(jenv, $1, strnlen($1, $1_dim0)); %}
+
+/*
+ * devkit_deploy with its progress callback, which C calls on the calling
+ * thread (live.h): that is the Java thread inside this JNI call, so the
+ * callback may call Java (DeployProgressSink.progress) with the call's own
+ * JNIEnv. Nothing is handed to the I/O thread. Handles and structs cross as
+ * addresses (the typed layer passes getCPtr()): this is parsed before the
+ * headers that declare them. An exception the listener throws is left
+ * pending (later progress calls are skipped) and surfaces once C returns.
+ */
+%{
+typedef struct devkit_java_progress {
+	JNIEnv *env;
+	jobject sink;
+	jmethodID method;
+} devkit_java_progress;
+
+static void devkit_java_progress_cb(void *user, const char *stage, uint64_t done, uint64_t total)
+{
+	devkit_java_progress *p = user;
+	JNIEnv *jenv = p->env;
+	if ((*jenv)->ExceptionCheck(jenv))
+		return;
+	jbyteArray s = devkit_java_bytes(jenv, stage ? stage : "", stage ? strlen(stage) : 0);
+	if (!s)
+		return;
+	(*jenv)->CallVoidMethod(jenv, p->sink, p->method, s, (jlong)done, (jlong)total);
+	(*jenv)->DeleteLocalRef(jenv, s);
+}
+%}
+%typemap(jni) devkit_java_progress *sink "jobject"
+%typemap(jtype) devkit_java_progress *sink "DeployProgressSink"
+%typemap(jstype) devkit_java_progress *sink "DeployProgressSink"
+%typemap(javain) devkit_java_progress *sink "$javainput"
+%typemap(in) devkit_java_progress *sink (devkit_java_progress tmp) {
+	$1 = NULL;
+	if ($input) {
+		jclass cls = (*jenv)->GetObjectClass(jenv, $input);
+		tmp.env = jenv;
+		tmp.sink = $input;
+		tmp.method = cls ? (*jenv)->GetMethodID(jenv, cls, "progress", "([BJJ)V") : NULL;
+		if (cls)
+			(*jenv)->DeleteLocalRef(jenv, cls);
+		if (!tmp.method)
+			return $null; /* NoSuchMethodError is pending */
+		$1 = &tmp;
+	}
+}
+%apply int DEVKIT_STATUS { int devkit_java_deploy };
+%inline %{
+int devkit_java_deploy(long long k8s, long long opts, long long result,
+	devkit_java_progress *sink)
+{
+	devkit_deploy_options *o = (devkit_deploy_options *)(intptr_t)opts;
+	if (o && sink) {
+		o->progress = devkit_java_progress_cb;
+		o->progress_user = sink;
+	}
+	int rc = devkit_deploy((devkit_k8s *)(intptr_t)k8s, o,
+		(devkit_deploy_result *)(intptr_t)result);
+	if (o) {
+		o->progress = NULL;
+		o->progress_user = NULL;
+	}
+	return rc;
+}
+%}

@@ -450,6 +450,47 @@ class K8sMock:
         self._ok("PATCH", f"/__fixture/api/api/v1/namespaces/{ns}/pods/{pod}/status",
                  {"status": status}, "application/merge-patch+json")
 
+    NODE = "devkit-node-1"             # where set_pod_running schedules Pods
+
+    def set_pod_running(self, namespace: str, name: str) -> None:
+        """Play the scheduler and the kubelet as fx_k8s_set_pod_running does:
+        spec.nodeName when it has none, phase Running, hostIP and podIP
+        127.0.0.1 (the Pod's network is this machine's loopback), the
+        conditions of a ready Pod and a running container status for every
+        container of its spec. exec, attach and port-forward then work."""
+        ns, pod = urllib.parse.quote(namespace, safe=""), urllib.parse.quote(name, safe="")
+        path = f"/__fixture/api/api/v1/namespaces/{ns}/pods/{pod}"
+        spec = json.loads(self._ok("GET", path))["spec"]
+        if not spec.get("nodeName"):
+            self._ok("PATCH", path, {"spec": {"nodeName": self.NODE}},
+                     "application/merge-patch+json")
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        statuses = [{"name": c["name"], "ready": True, "restartCount": 0, "started": True,
+                     "image": c.get("image", ""), "imageID": "", "lastState": {},
+                     "containerID": f"containerd://{i + 1:016x}{os.getpid():016x}",
+                     "state": {"running": {"startedAt": now}}}
+                    for i, c in enumerate(spec.get("containers", []))]
+        self.set_pod_status(namespace, name, {
+            "phase": "Running", "hostIP": "127.0.0.1", "podIP": "127.0.0.1",
+            "podIPs": [{"ip": "127.0.0.1"}], "startTime": now,
+            "conditions": [{"type": t, "status": "True"} for t in
+                           ("PodReadyToStartContainers", "Initialized", "Ready",
+                            "ContainersReady", "PodScheduled")],
+            "containerStatuses": statuses})
+
+    def pod_dir(self, namespace: str, name: str, container: str) -> Path:
+        """A container's sandbox directory (made if missing): exec and attach
+        run there (cwd and HOME), on this machine, as fx_k8s_pod_dir says."""
+        path = Path(self._ok("GET", "/__fixture/pods-dir").strip()) / namespace / name / container
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def stream_sessions(self) -> List[Dict[str, Any]]:
+        """The exec/attach/portforward sessions seen, oldest first: {"kind",
+        "pod", "container", "protocol", "command", "stdin", "stdout",
+        "stderr", "tty", "resizes", "stdinClosed", "exitCode", ...}."""
+        return json.loads(self._ok("GET", "/__fixture/streams"))["items"]
+
     def add_event(self, namespace: str, kind: str, name: str, reason: str, message: str,
                   type_: str = "Normal") -> None:
         self._ok("POST", "/__fixture/event", {"namespace": namespace, "kind": kind, "name": name,
@@ -488,6 +529,109 @@ class K8sMock:
                     self.proc.wait(timeout=10)
             self.proc = None
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ReplicaSandbox:
+    """A replica Pod in the K8sMock whose container runs the real keep-alive
+    supervisor: the Python twin of tests/fixtures/replica_sandbox.c.
+
+    The mock runs exec commands on this machine in the container's sandbox
+    directory but does not run a container's own command, so this starts the
+    supervisor itself, in that directory, with DEVKIT_DIR=<sandbox>/devkit
+    (also in the container's env, so exec sessions find
+    ${DEVKIT_DIR}/bin/devkit-app as they would find /devkit/bin/devkit-app in
+    a real container). The script is the library's own: the container
+    command that ``Kubernetes.build_replica(keep_alive=True)`` makes (with
+    Kubernetes' ``$$`` escapes undone, as the kubelet undoes them). The app
+    is ``sh -c APP_COMMAND`` run from the sandbox directory."""
+
+    def __init__(self, mock: K8sMock, k8s: Any, pod: str, app_command: str,
+                 container: str = "app", namespace: str = K8sMock.NAMESPACE,
+                 extra_containers: Optional[List[Dict[str, Any]]] = None) -> None:
+        self.mock, self.pod, self.container, self.namespace = mock, pod, container, namespace
+        pods_dir = Path(mock._ok("GET", "/__fixture/pods-dir").strip())
+        self.dir = pods_dir / namespace / pod / container
+        self.devkit_dir = self.dir / "devkit"
+        self.app_log = self.dir / "app.log"
+        mock.apply(json.dumps({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": pod, "namespace": namespace,
+                         "labels": {"devkit.io/replica": "true"}},
+            "spec": {"containers": [{"name": container, "image": "app:dev",
+                                     "env": [{"name": "DEVKIT_DIR",
+                                              "value": str(self.devkit_dir)}]}]
+                     + list(extra_containers or [])}}))
+        mock.set_pod_running(namespace, pod)
+        assert mock.pod_dir(namespace, pod, container) == self.dir
+        built = k8s.build_replica(pod=pod, namespace=namespace, container=container,
+                                  keep_alive=True, command="true")
+        command = next(c for c in built["spec"]["containers"] if c["name"] == container)["command"]
+        assert command[:2] == ["/bin/sh", "-c"] and command[3] == "devkit-keepalive", command
+        script = command[2].replace("$$", "$")
+        env = {"DEVKIT_DIR": str(self.devkit_dir), "HOME": str(self.dir),
+               "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        self.log = self.dir.parent / f"{container}.keepalive.log"
+        with open(self.log, "ab") as log:
+            self.proc: Optional[subprocess.Popen] = subprocess.Popen(
+                ["/bin/sh", "-c", script, "devkit-keepalive", str(self.app_log),
+                 "/bin/sh", "-c", f"cd '{self.dir}' && {app_command}"],
+                cwd=self.dir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True)
+        deadline = time.monotonic() + 10
+        while not self.state().startswith("running"):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("the keep-alive did not start the app: " +
+                                   self.log.read_text(errors="replace")[-2000:])
+            time.sleep(0.05)
+
+    def state(self) -> str:
+        """The supervisor's state line ("running pid 42 since ..."), or ""."""
+        try:
+            return (self.devkit_dir / "run" / "state").read_text().strip()
+        except OSError:
+            return ""
+
+    def close(self) -> None:
+        """Stop the supervisor as the kubelet's SIGTERM does (it stops the app),
+        then anything left in its session."""
+        if self.proc is None:
+            return
+        words = self.state().split()
+        app = int(words[2]) if words[:2] == ["running", "pid"] and len(words) > 2 and \
+            words[2].isdigit() else 0
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        # The app runs in a session of its own (setsid): normally stopped by the
+        # supervisor, killed here if the supervisor could not.
+        for group in [self.proc.pid] + ([app] if app else []):
+            for pid in _session_members(group):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.proc = None
+
+
+def _session_members(sid: int) -> List[int]:
+    """Processes of session `sid` (the supervisor's, left behind by a kill)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) == sid:  # after ")": state ppid pgrp session
+                found.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

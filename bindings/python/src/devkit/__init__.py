@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """libdevkit for Python: SSH tunnels to a bastion, SOCKS/HTTP proxy, forwards,
 remote DNS, process routing, service registry registration, a Kubernetes API
-client with Pod replicas and Pod diagnostics (events, logs, reports), and
-devkit.yaml configuration files.
+client with Pod replicas, Pod diagnostics (events, logs, reports, tcpdump),
+exec/attach sessions and port-forward, the live workflow on a replica
+(deploy, app restart, debugger, Arthas, audited shell), and devkit.yaml
+configuration files.
 
     import devkit
 
@@ -19,6 +21,7 @@ by the garbage collector otherwise. ``devkit.capi`` is the raw SWIG layer.
 from __future__ import annotations
 
 from . import capi
+from ._capture import Capture, CaptureStats
 from ._config import Config, ConfigSection
 from ._context import Context, Event, Listener
 from ._diag import EventWatch, Logs, LogsStats, Report
@@ -29,7 +32,9 @@ from ._errors import (AuthError, ClosedError, ConnectionRefusedError, Error, Exi
                       ForbiddenError, HostKeyError, InvalidArgumentError, IoError,
                       NoMemoryError, NotFoundError, ProtocolError, TimeoutError,
                       UnsupportedError)
+from ._exec import STDERR, STDOUT, Exec, ExecOutput, ExecResult, PodForward
 from ._k8s import Kubernetes, Replica
+from ._live import App, AppAction, ArthasResult, Debug, DeployResult, Shell
 from ._registry import Expose, Registration, RegistrationStats
 from ._tunnel import Forward, ForwardStats, Tunnel, TunnelStats
 
@@ -52,7 +57,10 @@ __all__ = [
     "__version__", "library_version", "strerror",
     "Context", "Event", "Listener", "Tunnel", "TunnelStats", "Forward", "ForwardStats",
     "Dns", "DnsStats", "Router", "RouterStats", "Registration", "RegistrationStats", "Expose",
-    "Kubernetes", "Replica", "Logs", "LogsStats", "EventWatch", "Report", "Config", "ConfigSection",
+    "Kubernetes", "Replica", "Logs", "LogsStats", "EventWatch", "Report", "Capture", "CaptureStats",
+    "Exec", "ExecOutput", "ExecResult", "PodForward", "STDOUT", "STDERR",
+    "App", "AppAction", "DeployResult", "Debug", "ArthasResult", "Shell",
+    "Config", "ConfigSection",
     "ErrorCode", "EventType", "ForwardKind", "HostKeyPolicy", "LogLevel", "TunnelState",
     "RegistrationState", "ReplicaStage", "ReplicaSource",
     "Error", "InvalidArgumentError", "NoMemoryError", "IoError", "TimeoutError",

@@ -18,7 +18,7 @@ import os
 import re
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Union
 
 from . import capi
 from ._context import Context
@@ -28,7 +28,11 @@ from ._lifetime import Handle, Lifetime
 from ._tunnel import _fill
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._capture import Capture
     from ._diag import EventWatch, Logs, Report
+    from ._exec import Command, Exec, ExecResult, PodForward
+    from ._live import App, AppAction, ArthasResult, Debug, DeployResult, Shell
+    from ._tunnel import Tunnel
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -142,7 +146,9 @@ class Kubernetes(Handle):
         self._owned_ctx = self._ctx if owned else None
         # As in C, a replica handle lives until it or its client is closed.
         self._replicas: set = set()
-        # Log and event-watch handles (devkit/diag.h) live until they or the client close.
+        # Log, event-watch and capture handles (devkit/diag.h), exec sessions and
+        # forwards (exec.h), debug and shell sessions (live.h) live until they or
+        # the client close.
         self._streams: set = set()
         self._ctx._k8s_clients.add(self)
         self._finalizer = weakref.finalize(self, self._life.close)
@@ -150,7 +156,8 @@ class Kubernetes(Handle):
     # -- lifetime ------------------------------------------------------------
     def close(self) -> None:
         """Free the replica handles of this client (closing each: see
-        ``Replica.close``), then the client (and the context, if the client made
+        ``Replica.close``) and close its logs, watches, captures, exec
+        sessions, forwards, debug and shell sessions, then the client (and the context, if the client made
         its own). Idempotent."""
         for replica in list(self._replicas):
             replica.close()
@@ -273,6 +280,187 @@ class Kubernetes(Handle):
         with self._life.use() as ptr:
             json_text, text = capi.devkit_diag_report(ptr, namespace, pod)
         return Report(json=json.loads(json_text), text=text)
+
+    def capture(self, pod: str, filter: Optional[str] = None, *, pcap: bool = False,
+                file: Optional[PathLike] = None, duration_ms: Optional[int] = None,
+                max_packets: Optional[int] = None, snaplen: Optional[int] = None,
+                interface: Optional[str] = None, container: Optional[str] = None,
+                namespace: Optional[str] = None) -> "Capture":
+        """tcpdump in Pod `pod`'s network (``Capture``: iterate for text lines,
+        or the pcap stream's bytes with `pcap`; a context manager). `filter`: a
+        BPF filter ("tcp port 8080"); `interface` (default "any"); `file`: write
+        there instead (created, truncated; the iteration then only waits for the
+        end); `duration_ms` / `max_packets`: stop after that long / that many
+        packets (else ``stop()``); `snaplen`: bytes kept per packet; `container`
+        (default: the replica's devkit-tcpdump sidecar when the Pod has one,
+        else the Pod's default container). Returns once tcpdump listens. Errors
+        carry tcpdump's words: no tcpdump (``UnsupportedError``), not permitted
+        (``ForbiddenError``: it needs NET_RAW), a bad filter
+        (``InvalidArgumentError``)."""
+        from ._capture import capture
+        return capture(self, pod, filter, pcap=pcap, file=file, duration_ms=duration_ms,
+                       max_packets=max_packets, snaplen=snaplen, interface=interface,
+                       container=container, namespace=namespace)
+
+    # -- streaming (devkit/exec.h) -------------------------------------------------------
+    def exec(self, pod: str, command: "Command", *, container: Optional[str] = None,
+             namespace: Optional[str] = None, stdin: bool = False, tty: bool = False,
+             timeout_ms: Optional[int] = None) -> "Exec":
+        """Run `command` in a container of Pod `pod` (a str runs as
+        ``sh -c COMMAND``, a list as the argv itself) and return the session
+        (``Exec``: ``read()`` / iterate, ``write()`` and ``close_stdin()`` with
+        `stdin`, ``wait()``, ``resize()`` with `tty`; a context manager) once the
+        server accepted it. `tty`: a terminal, stdout and stderr together.
+        `timeout_ms`: connect and handshake (default: the client's). A missing
+        Pod is ``NotFoundError`` with the server's words; 403
+        ``ForbiddenError``."""
+        from ._exec import start_exec
+        return start_exec(self, pod, command, container=container, namespace=namespace,
+                          stdin=stdin, tty=tty, attach=False, timeout_ms=timeout_ms)
+
+    def attach(self, pod: str, *, container: Optional[str] = None,
+               namespace: Optional[str] = None, stdin: bool = False, tty: bool = False,
+               timeout_ms: Optional[int] = None) -> "Exec":
+        """Attach to the container's running main process (kubectl attach):
+        an ``Exec`` session on its output, and its stdin with `stdin` (the
+        container needs ``stdin: true`` in the Pod spec)."""
+        from ._exec import start_exec
+        return start_exec(self, pod, None, container=container, namespace=namespace,
+                          stdin=stdin, tty=tty, attach=True, timeout_ms=timeout_ms)
+
+    def exec_run(self, pod: str, command: "Command", *,
+                 stdin: Union[bytes, bytearray, memoryview, str, None] = None,
+                 container: Optional[str] = None, namespace: Optional[str] = None,
+                 tty: bool = False, timeout_ms: Optional[int] = None) -> "ExecResult":
+        """Run `command` to its end: send `stdin` (bytes, or str as UTF-8; None:
+        no stdin) and close it, collect the output, and return
+        ``ExecResult(exit_code, stdout, stderr)`` (unpacks as ``code, out,
+        err``; bytes). A non-zero exit code is a result, not an error; a command
+        the server cannot start raises with its message. Output is held in
+        memory."""
+        from ._exec import run
+        return run(self, pod, command, stdin=stdin, container=container, namespace=namespace,
+                   tty=tty, timeout_ms=timeout_ms)
+
+    def port_forward(self, pod: str, pod_port: int, local_port: int = 0, *,
+                     bind_address: Optional[str] = None, namespace: Optional[str] = None,
+                     tunnel: Optional["Tunnel"] = None) -> "PodForward":
+        """Listen on `bind_address` (default 127.0.0.1) : `local_port` (0: any
+        free one, see ``.port``) and forward each connection to `pod_port` of
+        Pod `pod`: over the API server's port-forward, or with `tunnel` through
+        that bastion tunnel to the Pod's IP (no API server load; the IP is read
+        once). Returns ``PodForward`` (``.port``, ``close()``, a context
+        manager) once listening. A connection the Pod refuses is closed."""
+        from ._exec import port_forward
+        return port_forward(self, pod, pod_port, local_port, bind_address=bind_address,
+                            namespace=namespace, tunnel=tunnel)
+
+    # -- the live workflow on a replica (devkit/live.h, docs/live.md) -------------------
+    def app(self, pod: str, container: Optional[str] = None,
+            namespace: Optional[str] = None) -> "App":
+        """The app the replica's keep-alive runs in that container: ``App``
+        with ``status()``, ``start()``, ``stop()``, ``restart()`` (each returns
+        devkit-app's answer) and ``running``."""
+        from ._live import App
+        return App(self, pod, container, namespace)
+
+    def app_control(self, pod: str, action: Union["AppAction", int, str], *,
+                    container: Optional[str] = None, namespace: Optional[str] = None) -> str:
+        """Run devkit-app `action` ("status", "start", "stop", "restart" or an
+        ``AppAction``) in the container and return its answer ("running pid 42
+        since 2026-11-25T10:00:00Z", "stopped since ... (exit status 143)").
+        ``UnsupportedError`` when the container has no keep-alive (replicate
+        with ``keep_alive=True``)."""
+        from ._live import app_control
+        return app_control(self, pod, action, container=container, namespace=namespace)
+
+    def deploy(self, pod: str, local_path: Optional[PathLike] = None,
+               remote_dir: Optional[str] = None, *, restart: bool = True, full: bool = False,
+               container: Optional[str] = None, namespace: Optional[str] = None,
+               timeout_ms: Optional[int] = None,
+               progress: Optional[Callable[[str, int, int], Any]] = None) -> "DeployResult":
+        """Copy `local_path` (a file: lands as remote_dir/NAME; a directory: its
+        contents land under `remote_dir`, created if missing) into the
+        container (tar over exec; later deploys send only files whose size or
+        modification time changed, unless `full`) and, with `restart`, restart
+        the app under the keep-alive (the Pod keeps running). `local_path`
+        None: restart only. `timeout_ms`: per step (default 120 s). Returns
+        ``DeployResult``. Errors name the step and carry the container's words:
+        no tar (``UnsupportedError``), an unwritable `remote_dir` (``IoError``),
+        no keep-alive (``UnsupportedError``). `progress(stage, done, total)` is
+        called on this thread as it goes: stage "scan", "compare", "send"
+        (done/total in bytes) or "restart" (in files); an exception it raises
+        is raised once the deploy has returned."""
+        from ._live import deploy
+        return deploy(self, pod, local_path, remote_dir, restart=restart, full=full,
+                      container=container, namespace=namespace, timeout_ms=timeout_ms,
+                      progress=progress)
+
+    def debug(self, pod: str, port: Optional[int] = None, *, suspend: bool = False,
+              local_port: Optional[int] = None, bind_address: Optional[str] = None,
+              tunnel: Optional["Tunnel"] = None, agent_option: Optional[str] = None,
+              container: Optional[str] = None, namespace: Optional[str] = None,
+              timeout_ms: Optional[int] = None) -> "Debug":
+        """Turn the JDWP agent on for the app (on `port` in the container,
+        default 5005; `suspend`: the JVM waits for the debugger), restart it,
+        forward it to `bind_address`:`local_port` (default 127.0.0.1 and the
+        same port; -1: any free one), through the API server or with `tunnel`
+        through the bastion, and return ``Debug`` (``.port``) once the JVM
+        answered the JDWP handshake (`timeout_ms`, default 60 s).
+        `agent_option`: the JVM option instead of JDWP's default. The agent
+        stays on across deploys until ``debug_off``."""
+        from ._live import debug
+        return debug(self, pod, port, suspend=suspend, local_port=local_port,
+                     bind_address=bind_address, tunnel=tunnel, agent_option=agent_option,
+                     container=container, namespace=namespace, timeout_ms=timeout_ms)
+
+    def debug_off(self, pod: str, *, container: Optional[str] = None,
+                  namespace: Optional[str] = None) -> None:
+        """Turn the debug agent off and restart the app without it."""
+        from ._live import debug_off
+        debug_off(self, pod, container=container, namespace=namespace)
+
+    def arthas(self, pod: str, package: PathLike, command: str, *, pid: Optional[int] = None,
+               java: Optional[str] = None, container: Optional[str] = None,
+               namespace: Optional[str] = None,
+               timeout_ms: Optional[int] = None) -> "ArthasResult":
+        """Run Arthas `command` ("thread -n 3"; several separated by ';') in
+        the JVM of the container and return ``ArthasResult(exit_code,
+        output)``. `package`: Arthas on this machine (arthas-bin.zip or the
+        directory it unpacks to), copied in once. `pid`: the JVM (default: the
+        keep-alive's app, else the only Java process); `java` in the container
+        (default $JAVA_HOME/bin/java, else java on PATH); `timeout_ms` for the
+        whole call (default 120 s)."""
+        from ._live import arthas
+        return arthas(self, pod, package, command, pid=pid, java=java, container=container,
+                      namespace=namespace, timeout_ms=timeout_ms)
+
+    def arthas_console(self, pod: str, package: PathLike, *, pid: Optional[int] = None,
+                       java: Optional[str] = None, container: Optional[str] = None,
+                       namespace: Optional[str] = None,
+                       timeout_ms: Optional[int] = None) -> "Exec":
+        """Arthas's interactive console: an ``Exec`` session on a terminal
+        (write the user's keystrokes, read the screen)."""
+        from ._live import arthas_console
+        return arthas_console(self, pod, package, pid=pid, java=java, container=container,
+                              namespace=namespace, timeout_ms=timeout_ms)
+
+    def shell(self, pod: str, *, audit_log: Optional[PathLike] = None,
+              audit_events: bool = False, user: Optional[str] = None,
+              shell: Optional[str] = None, cols: Optional[int] = None,
+              rows: Optional[int] = None, container: Optional[str] = None,
+              namespace: Optional[str] = None) -> "Shell":
+        """An interactive shell on a terminal whose every command line, time,
+        user, Pod and exit status is recorded: one JSON line per command
+        appended to `audit_log` on this machine (created 0600), and with
+        `audit_events` a core/v1 Event on the Pod. `shell`: default bash when
+        the container has it, else sh; `user` (default: the local user name);
+        `cols` x `rows` (default 80x24). Fails if `audit_log` cannot be opened:
+        nothing runs unaudited."""
+        from ._live import shell as start_shell
+        return start_shell(self, pod, shell=shell, audit_log=audit_log,
+                           audit_events=audit_events, user=user, cols=cols, rows=rows,
+                           container=container, namespace=namespace)
 
     # -- replicas ------------------------------------------------------------
     def replicate(self, *, pod: Optional[str] = None, deployment: Optional[str] = None,

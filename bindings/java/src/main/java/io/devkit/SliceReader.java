@@ -41,6 +41,11 @@ final class SliceReader {
      * closed) and the exception that ended the stream otherwise.
      */
     String read(Duration timeout) {
+        return Utf8.decode(readBytes(timeout));
+    }
+
+    /** {@link #read(Duration)} as the bytes C gave (a capture's pcap stream). */
+    byte[] readBytes(Duration timeout) {
         long deadline = timeout == null || timeout.isNegative() ? -1 : System.nanoTime() + timeout.toNanos();
         while (true) {
             DevkitException e = end;
@@ -66,7 +71,7 @@ final class SliceReader {
                 }
             }
             if (n == 1) {
-                return Utf8.decode(out[0]);
+                return out[0];
             }
             if (deadline >= 0 && System.nanoTime() >= deadline) {
                 return null;

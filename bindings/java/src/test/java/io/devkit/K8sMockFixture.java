@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -197,6 +198,60 @@ final class K8sMockFixture implements AutoCloseable {
 
     void forbid(String rule) throws IOException, InterruptedException {
         ok("POST", "/__fixture/forbid?rule=" + URLEncoder.encode(rule, StandardCharsets.UTF_8), null, null);
+    }
+
+    /** Where the containers' sandbox directories are: exec and attach run there, on this machine. */
+    Path podsDir() throws IOException, InterruptedException {
+        return Path.of(ok("GET", "/__fixture/pods-dir", null, null).trim());
+    }
+
+    /** A container's sandbox directory, made if missing (k8s_fixture.h's fx_k8s_pod_dir). */
+    Path podDir(String ns, String pod, String container) throws IOException, InterruptedException {
+        return Files.createDirectories(podsDir().resolve(ns).resolve(pod).resolve(container));
+    }
+
+    /**
+     * Play the scheduler and the kubelet for a Pod that exists, as
+     * fx_k8s_set_pod_running does: a node, phase Running, podIP 127.0.0.1 (the
+     * Pod network is this machine's loopback), every container running and ready.
+     * exec, attach and port-forward then work on it.
+     */
+    @SuppressWarnings("unchecked")
+    void setPodRunning(String ns, String name) throws IOException, InterruptedException {
+        String path = "/api/v1/namespaces/" + ns + "/pods/" + name;
+        Map<String, Object> pod = Json.parseObject(ok("GET", "/__fixture/api" + path, null, null));
+        Map<String, Object> spec = (Map<String, Object>) pod.get("spec");
+        if (spec.get("nodeName") == null) {
+            ok("PATCH", "/__fixture/api" + path, "{\"spec\":{\"nodeName\":\"devkit-node-1\"}}",
+                "application/merge-patch+json");
+        }
+        String now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        StringBuilder statuses = new StringBuilder();
+        for (Object c : (List<Object>) spec.get("containers")) {
+            Map<String, Object> container = (Map<String, Object>) c;
+            statuses.append(statuses.length() == 0 ? "" : ",").append("{\"name\":\"").append(container.get("name"))
+                .append("\",\"ready\":true,\"started\":true,\"restartCount\":0,\"image\":\"")
+                .append(container.get("image")).append("\",\"imageID\":\"\",\"containerID\":\"containerd://")
+                .append(Long.toHexString(System.nanoTime())).append("\",\"state\":{\"running\":{\"startedAt\":\"")
+                .append(now).append("\"}}}");
+        }
+        String conditions = "[{\"type\":\"PodScheduled\",\"status\":\"True\"},{\"type\":\"Initialized\","
+            + "\"status\":\"True\"},{\"type\":\"ContainersReady\",\"status\":\"True\"},"
+            + "{\"type\":\"Ready\",\"status\":\"True\"}]";
+        ok("PATCH", "/__fixture/api" + path + "/status", "{\"status\":{\"phase\":\"Running\",\"hostIP\":\"127.0.0.1\","
+            + "\"podIP\":\"127.0.0.1\",\"podIPs\":[{\"ip\":\"127.0.0.1\"}],\"startTime\":\"" + now
+            + "\",\"conditions\":" + conditions + ",\"containerStatuses\":[" + statuses + "]}}",
+            "application/merge-patch+json");
+    }
+
+    /**
+     * The exec/attach/portforward sessions the server saw, oldest first
+     * (fx_k8s_stream_sessions): kind, pod, container, protocol, command, stdin,
+     * stdout, stderr, tty, resizes, stdinClosed, exitCode, active, ports, ...
+     */
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> streamSessions() throws IOException, InterruptedException {
+        return (List<Map<String, Object>>) Json.parseObject(ok("GET", "/__fixture/streams", null, null)).get("items");
     }
 
     /** Empty the store, drop faults and rules, clear the request log. */
