@@ -36,7 +36,7 @@ import java.util.function.Consumer;
  *
  * Run with nothing but the jar on the class path:
  * <pre>
- * java -cp devkit-0.2.0.jar examples/java/IdeAction.java root@bastion:22 \
+ * java -cp devkit-0.3.0.jar examples/java/IdeAction.java root@bastion:22 \
  *     --identity ~/.ssh/id_ed25519 --known-hosts ~/.ssh/known_hosts --url http://orders:8080/
  * </pre>
  */

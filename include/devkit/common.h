@@ -27,9 +27,9 @@ extern "C" {
 #endif
 
 #define DEVKIT_VERSION_MAJOR 0
-#define DEVKIT_VERSION_MINOR 2
+#define DEVKIT_VERSION_MINOR 3
 #define DEVKIT_VERSION_PATCH 0
-#define DEVKIT_VERSION "0.2.0"
+#define DEVKIT_VERSION "0.3.0"
 
 /** The version of the library actually loaded (may differ from the header). */
 DEVKIT_EXTERN(const char *) devkit_version(int *major, int *minor, int *patch);

@@ -5,7 +5,7 @@ package io.devkit;
 public final class Devkit {
     private Devkit() {}
 
-    /** The version of the libdevkit linked into the JNI library ("0.2.0"). */
+    /** The version of the libdevkit linked into the JNI library ("0.3.0"). */
     public static String version() {
         return DevkitC.devkit_version(new int[1], new int[1], new int[1]);
     }
