@@ -243,6 +243,101 @@ static void bench_forward(fx_daemon *api, devkit_k8s *k8s, devkit_ctx *ctx)
 	pthread_join(s.thread, NULL);
 }
 
+/* --- deploy -------------------------------------------------------------------- */
+
+static void write_file(const char *path, uint64_t size, unsigned seed)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		bench_die("live_bench", errno, "%s", path);
+	static char chunk[BENCH_IO_CHUNK];
+	for (size_t i = 0; i < sizeof(chunk); i++)
+		chunk[i] = (char)(seed * 31 + i * 7);
+	for (uint64_t left = size; left;) {
+		size_t n = left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
+		fwrite(chunk, 1, n, f);
+		left -= n;
+	}
+	fclose(f);
+}
+
+static double deploy_once(devkit_k8s *k8s, const char *local, const char *remote, int full,
+	devkit_deploy_result *res)
+{
+	devkit_deploy_options o;
+	devkit_deploy_options_init(&o, DEVKIT_DEPLOY_OPTIONS_VERSION);
+	o.pod = POD;
+	o.local_path = local;
+	o.remote_dir = remote;
+	o.restart = 0;
+	o.full = full;
+	*res = (devkit_deploy_result)DEVKIT_DEPLOY_RESULT_INIT;
+	double t0 = bench_now();
+	if (devkit_deploy(k8s, &o, res) != 0)
+		bench_die("live_bench", 0, "deploy: %s", devkit_error_last()->message);
+	return bench_now() - t0;
+}
+
+static double kubectl_cp(fx_daemon *api, const char *local, const char *remote)
+{
+	char dest[512];
+	snprintf(dest, sizeof(dest), "%s/%s:%s", NS, POD, remote);
+	const char *argv[] = { "kubectl", "--kubeconfig", fx_k8s_kubeconfig(api,
+		FX_K8S_KUBECONFIG_TOKEN), "cp", local, dest, NULL };
+	double t0 = bench_now();
+	pid_t pid = spawn_quiet(argv);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	return bench_now() - t0;
+}
+
+static void print_time(const char *name, double s, double mib, double base)
+{
+	if (s < 0)
+		printf("%-40s failed\n", name);
+	else if (mib > 0)
+		printf("%-40s %7.2f s  %7.1f MiB/s  %5.2fx devkit\n", name, s, mib / s, s / base);
+	else
+		printf("%-40s %7.2f s  %5.2fx devkit\n", name, s, s / base);
+}
+
+static void bench_deploy(fx_daemon *api, devkit_k8s *k8s, const char *dir)
+{
+	char big[600], tree[600], path[700];
+	snprintf(big, sizeof(big), "%s/big.bin", dir);
+	write_file(big, big_file, 1);
+	snprintf(tree, sizeof(tree), "%s/tree", dir);
+	mkdir(tree, 0755);
+	for (int i = 0; i < small_files; i++) {
+		snprintf(path, sizeof(path), "%s/d%02d", tree, i % 50);
+		mkdir(path, 0755);
+		snprintf(path, sizeof(path), "%s/d%02d/f%04d.class", tree, i % 50, i);
+		write_file(path, 1024 + (uint64_t)(i % 7) * 512, (unsigned)i);
+	}
+	double mib = (double)big_file / (1 << 20);
+	devkit_deploy_result r;
+	printf("# deploy: one %llu MiB file, and a tree of %d files (no restart)\n",
+		(unsigned long long)(big_file >> 20), small_files);
+	double first = deploy_once(k8s, big, "bench/big", 0, &r);
+	print_time("devkit deploy, big file, first", first, mib, first);
+	print_time("devkit deploy, big file, unchanged", deploy_once(k8s, big, "bench/big", 0, &r),
+		0, first);
+	if (have("kubectl"))
+		print_time("kubectl cp, big file", kubectl_cp(api, big, "bench/kbig"), mib, first);
+	first = deploy_once(k8s, tree, "bench/tree", 0, &r);
+	print_time("devkit deploy, tree, first", first, 0, first);
+	print_time("devkit deploy, tree, unchanged", deploy_once(k8s, tree, "bench/tree", 0, &r), 0,
+		first);
+	snprintf(path, sizeof(path), "%s/d07/f0007.class", tree);
+	write_file(path, 999, 99);
+	print_time("devkit deploy, tree, one file changed", deploy_once(k8s, tree, "bench/tree", 0,
+		&r), 0, first);
+	if (have("kubectl"))
+		print_time("kubectl cp, tree", kubectl_cp(api, tree, "bench/ktree"), 0, first);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--smoke") == 0) {
@@ -266,6 +361,14 @@ int main(int argc, char **argv)
 	if (devkit_ctx_new(&ctx, NULL) != 0 || devkit_k8s_open(&k8s, ctx, &ko) != 0)
 		bench_die("live_bench", 0, "client: %s", devkit_error_last()->message);
 	bench_forward(&api, k8s, ctx);
+	char dir[] = "/tmp/devkit-live-bench-XXXXXX";
+	if (!mkdtemp(dir))
+		bench_die("live_bench", errno, "mkdtemp");
+	bench_deploy(&api, k8s, dir);
+	char rm[200];
+	snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+	if (system(rm) != 0)
+		fprintf(stderr, "live_bench: could not remove %s\n", dir);
 	devkit_k8s_free(k8s);
 	devkit_ctx_free(ctx);
 	fx_replica_stop(&r);

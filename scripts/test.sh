@@ -134,7 +134,7 @@ stage_test_tsan() {
 stage_bindings() { scripts/test_bindings.sh; }
 # The benchmark is not a test; its smoke mode (a few MB, 100 connections,
 # about 15 s) proves that it still runs against OpenSSH and the raw loopback.
-stage_bench_smoke() { bench/run.sh --smoke && bench/registry.sh --smoke; }
+stage_bench_smoke() { bench/run.sh --smoke && bench/registry.sh --smoke && bench/live.sh --smoke; }
 # The README's first command, on the build just made (it exits 0 only if every step worked).
 stage_demo() { DEVKIT_DEMO_SKIP_SETUP=1 scripts/demo.sh; }
 
