@@ -86,4 +86,23 @@ static inline char *lt_read_file(const char *rel)
 	return s;
 }
 
+/* The app's log once `needle` occurs in it `times` times (the app runs on
+ * its own time after a restart returns), or what it holds after 5 s.
+ * Caller frees. */
+static inline char *lt_wait_log(const char *needle, int times)
+{
+	char *log = NULL;
+	for (int i = 0; i < 100; i++) {
+		free(log);
+		log = lt_read_file("app.log");
+		int n = 0;
+		for (const char *p = log; p && (p = strstr(p, needle)); p++)
+			n++;
+		if (n >= times)
+			break;
+		usleep(50 * 1000);
+	}
+	return log;
+}
+
 #endif

@@ -41,7 +41,7 @@ Test(app, stop_start_restart_keep_the_container)
 	devkit_buf_dispose(&state);
 	cr_assert(fx_daemon_alive(&lt_replica.supervisor) && lt_replica.supervisor.pid == supervisor,
 		"the container's main process must not restart");
-	char *log = lt_read_file("app.log");
+	char *log = lt_wait_log("started\n", 2);
 	cr_assert(log && strstr(log, "started\n") && strstr(strstr(log, "started\n") + 1, "started\n"),
 		"the app ran twice into its log: %s", log ? log : "(none)");
 	free(log);
@@ -59,7 +59,7 @@ Test(app, app_env_is_read_before_each_start)
 	free(path);
 	cr_assert_eq(devkit_app_control(lt_k8s, NULL, LT_POD, NULL, DEVKIT_APP_RESTART, NULL), 0,
 		"%s", lt_err());
-	char *log = lt_read_file("app.log");
+	char *log = lt_wait_log("FLAG=on it\n", 1);
 	cr_assert(log && strstr(log, "FLAG=\n") && strstr(log, "FLAG=on it\n"), "log: %s",
 		log ? log : "(none)");
 	free(log);

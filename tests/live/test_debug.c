@@ -434,7 +434,10 @@ Test(debug, a_jvm_that_never_listens_times_out)
 	cr_assert_null(dbg);
 	const char *m = lt_err();
 	cr_log_info("%s", m);
-	cr_assert(strstr(m, "did not answer the JDWP handshake") && strstr(m, "within 2000 ms") &&
+	/* "did not answer", or under load "accepted but nothing answered" (the
+	 * API server took longer than a probe to report the refused port) */
+	cr_assert(strstr(m, "answer") && strstr(m, "the JDWP handshake") &&
+		strstr(m, "within 2000 ms") &&
 		strstr(m, "app: running pid") && strstr(m, "app.log:") && strstr(m, "not a jvm"),
 		"message: %s", m);
 	cr_assert_lt(took, 15000, "took %lld ms", took);

@@ -160,7 +160,7 @@ Test(deploy, restart_runs_the_new_build_in_the_same_container)
 	cr_assert_str_eq(s.order, "scsr", "stages: %s", s.order);
 	cr_assert(fx_daemon_alive(&lt_replica.supervisor) && lt_replica.supervisor.pid == supervisor,
 		"the container's main process must not restart");
-	char *log = lt_read_file("app.log");
+	char *log = lt_wait_log("build 2\n", 1);
 	cr_assert(log && strstr(log, "build 2\n"), "the restarted app did not read the new file: "
 		"%s", log ? log : "(none)");
 	free(log);

@@ -69,7 +69,7 @@ Test(deploy_cli, deploy_copies_restarts_and_then_sends_nothing)
 	char remote[1100];
 	snprintf(remote, sizeof(remote), "%s/deploy/app", lt_replica.dir);
 	cr_assert_eq(dt_compare_tree(src, remote, ""), files);
-	char *log = lt_read_file("app.log");
+	char *log = lt_wait_log("v1\n", 1);
 	cr_assert(log && strstr(log, "v1\n"), "the restarted app read the new file: %s",
 		log ? log : "(none)");
 	free(log);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli_k8s.h"
+#include "cli_pod.h"
 #include "cli_signal.h"
 #include "cli_tty.h"
 #include "commands.h"
@@ -74,7 +75,7 @@ static const struct option long_options[] = {
 };
 
 struct arthas_cli {
-	struct cli_k8s k;
+	struct cli_pod_line line;
 	devkit_arthas_options o;
 };
 
@@ -85,10 +86,6 @@ static int own_option(struct arthas_cli *a, const char *cmd, int c, const char *
 	char *end;
 
 	switch (c) {
-	case 'c':
-		if (!cli_k8s_dns_label(arg))
-			return cli_usage(cmd, "-c: '%s' is not a container name (a DNS label)", arg);
-		return cli_set_once(&a->o.container, arg, cmd, "--container");
 	case OPT_PACKAGE:
 		if (!*arg)
 			return cli_usage(cmd, "--package: the path is empty");
@@ -117,44 +114,26 @@ static int own_option(struct arthas_cli *a, const char *cmd, int c, const char *
 	}
 }
 
+static int option_cb(void *self, const char *cmd, int c, const char *arg)
+{
+	return own_option(self, cmd, c, arg);
+}
+
 /* 0; -1 after --help; CLI_EXIT_USAGE. */
 static int parse(struct arthas_cli *a, const char *cmd, int argc, char **argv)
 {
-	int c, rc;
-
 	memset(a, 0, sizeof(*a));
-	cli_k8s_init(&a->k);
 	devkit_arthas_options_init(&a->o, DEVKIT_ARTHAS_OPTIONS_VERSION);
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":" CLI_K8S_SHORT_OPTIONS "c:e:h", long_options,
-		NULL)) != -1) {
-		if (c == 'h') {
-			fputs(help, stdout);
-			return -1;
-		}
-		if (c == ':' || c == '?')
-			return cli_getopt_error(cmd, c, argv);
-		rc = own_option(a, cmd, c, optarg);
-		if (rc == CLI_K8S_NOT_MINE)
-			rc = cli_k8s_option(&a->k, cmd, c, optarg);
-		if (rc == CLI_K8S_NOT_MINE)
-			return cli_getopt_error(cmd, '?', argv);
-		if (rc != 0)
-			return rc;
-	}
-	if (optind >= argc)
-		return cli_usage(cmd, "which Pod? POD is required");
-	a->o.pod = argv[optind++];
-	if (!cli_k8s_dns_subdomain(a->o.pod))
-		return cli_usage(cmd, "'%s' is not a Pod's name (a-z, 0-9, '-' and '.')", a->o.pod);
-	if (optind < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	const struct cli_pod_command pc = { cmd, help, "e:", long_options, option_cb, NULL, a, 0, 0,
+		NULL, NULL };
+	int rc = cli_pod_parse(&pc, &a->line, argc, argv);
+	if (rc != 0)
+		return rc;
 	if (!a->o.package)
 		return cli_usage(cmd, "--package is required: Arthas's bin zip or its directory");
-	if ((rc = cli_k8s_check(&a->k, cmd)) != 0)
-		return rc;
-	a->o.namespace_name = a->k.namespace_name;
+	a->o.pod = a->line.pod;
+	a->o.container = a->line.container;
+	a->o.namespace_name = a->line.k.namespace_name;
 	return 0;
 }
 
@@ -223,7 +202,7 @@ int cmd_arthas(int argc, char **argv)
 	if (rc != 0)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	cli_signals_ignore_sigpipe();
-	if (cli_k8s_open(&a.k, NULL, &ctx, &k8s) != 0)
+	if (cli_k8s_open(&a.line.k, NULL, &ctx, &k8s) != 0)
 		return CLI_EXIT_FAILURE;
 	int status = a.o.command ? run_command(k8s, &a.o) : console(k8s, &a.o);
 	cli_k8s_close(ctx, k8s);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli_k8s.h"
+#include "cli_pod.h"
 #include "cli_signal.h"
 #include "cli_util.h"
 #include "commands.h"
@@ -79,7 +80,7 @@ static const struct option long_options[] = {
 };
 
 struct capture_cli {
-	struct cli_k8s k;
+	struct cli_pod_line line;
 	devkit_capture_options o;
 	const char *pcap;        /* --pcap: a file, or "-" */
 };
@@ -99,11 +100,6 @@ static int capture_option(struct capture_cli *a, int c, const char *arg)
 	char err[256];
 	long long n;
 	switch (c) {
-	case 'c':
-		if (!cli_k8s_dns_label(arg))
-			return cli_usage(cmd, "-c: '%s' is not a container name (a DNS label)", arg);
-		a->o.container = arg;
-		return 0;
 	case OPT_FILTER:
 		a->o.filter = *arg ? arg : NULL;
 		return 0;
@@ -141,43 +137,28 @@ static int capture_option(struct capture_cli *a, int c, const char *arg)
 }
 
 /* 0; -1 after --help; CLI_EXIT_USAGE after saying why. */
+static int option_cb(void *self, const char *command, int c, const char *arg)
+{
+	(void)command;
+	return capture_option(self, c, arg);
+}
+
 static int parse(struct capture_cli *a, int argc, char **argv)
 {
-	int c, rc;
 	memset(a, 0, sizeof(*a));
-	cli_k8s_init(&a->k);
 	devkit_capture_options_init(&a->o, DEVKIT_CAPTURE_OPTIONS_VERSION);
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":" CLI_K8S_SHORT_OPTIONS "c:i:s:h", long_options,
-		NULL)) != -1) {
-		if (c == 'h') {
-			fputs(help, stdout);
-			return -1;
-		}
-		if (c == ':' || c == '?')
-			return cli_getopt_error(cmd, c, argv);
-		rc = capture_option(a, c, optarg);
-		if (rc == CLI_K8S_NOT_MINE)
-			rc = cli_k8s_option(&a->k, cmd, c, optarg);
-		if (rc == CLI_K8S_NOT_MINE)
-			return cli_getopt_error(cmd, '?', argv);
-		if (rc != 0)
-			return rc;
-	}
-	if (optind >= argc)
-		return cli_usage(cmd, "which Pod? POD is required");
-	a->o.pod = argv[optind++];
-	if (!cli_k8s_dns_subdomain(a->o.pod))
-		return cli_usage(cmd, "'%s' is not a Pod's name (a-z, 0-9, '-' and '.')", a->o.pod);
-	if (optind < argc)
-		return cli_usage(cmd, "unexpected argument '%s' (a filter goes in --filter, quoted)",
-			argv[optind]);
+	const struct cli_pod_command pc = { cmd, help, "i:s:", long_options, option_cb, NULL, a, 0,
+		0, NULL, "a filter goes in --filter, quoted" };
+	int rc = cli_pod_parse(&pc, &a->line, argc, argv);
+	if (rc != 0)
+		return rc;
 	if (a->pcap && !a->o.file && isatty(STDOUT_FILENO))
 		return cli_usage(cmd, "--pcap -: stdout is a terminal; pipe it (| wireshark -k -i -) "
 			"or name a file");
-	a->o.namespace_name = a->k.namespace_name;
-	return cli_k8s_check(&a->k, cmd);
+	a->o.pod = a->line.pod;
+	a->o.container = a->line.container;
+	a->o.namespace_name = a->line.k.namespace_name;
+	return 0;
 }
 
 /* "512 B", "3.4 KB", "12.0 MB" */
@@ -224,7 +205,7 @@ static int run(struct capture_cli *a, devkit_k8s *k8s)
 		cli_report_error(NULL, 0, NULL, NULL, rc);
 		return CLI_EXIT_FAILURE;
 	}
-	const char *ns = a->k.namespace_name ? a->k.namespace_name : devkit_k8s_namespace(k8s);
+	const char *ns = a->line.k.namespace_name ? a->line.k.namespace_name : devkit_k8s_namespace(k8s);
 	fprintf(stderr, "devkit: tcpdump listening on %s in %s/%s%s%s%s; Ctrl-C stops\n",
 		a->o.interface_name ? a->o.interface_name : "any", ns, a->o.pod,
 		a->o.file ? ", writing " : "", a->o.file ? a->o.file : "",
@@ -305,7 +286,7 @@ int cmd_capture(int argc, char **argv)
 	/* the engine's thread inherits the mask: Ctrl-C lands on this thread */
 	sigset_t old_mask;
 	cli_signals_block(&old_mask);
-	rc = cli_k8s_open(&a.k, NULL, &ctx, &k8s);
+	rc = cli_k8s_open(&a.line.k, NULL, &ctx, &k8s);
 	cli_signals_restore(&old_mask);
 	if (rc != 0)
 		return CLI_EXIT_FAILURE;

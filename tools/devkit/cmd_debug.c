@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli_k8s.h"
+#include "cli_pod.h"
 #include "cli_report.h"
 #include "cli_signal.h"
 #include "commands.h"
@@ -105,11 +106,6 @@ static int own_option(struct debug_cli *d, const char *cmd, int c, const char *a
 	int port;
 
 	switch (c) {
-	case 'c':
-		if (!cli_k8s_dns_label(arg))
-			return cli_usage(cmd, "-c: '%s' is not a container name (a DNS label)", arg);
-		d->o.container = arg;
-		return 0;
 	case OPT_PORT:
 		if (cli_parse_port(arg, 1, &port, err, sizeof(err)) != 0)
 			return cli_usage(cmd, "--port: %s", err);
@@ -140,49 +136,41 @@ static int own_option(struct debug_cli *d, const char *cmd, int c, const char *a
 	}
 }
 
+static int option_cb(void *self, const char *cmd, int c, const char *arg)
+{
+	return own_option(self, cmd, c, arg);
+}
+
+/* The bastion's connection flags (-b and the rest of devkit tunnel's). */
+static int connect_cb(void *self, const char *cmd, int c, const char *arg)
+{
+	struct debug_cli *d = self;
+	int rc = cli_connect_option(&d->conn, cmd, c, arg);
+	if (rc == CLI_CONNECT_NOT_MINE)
+		return CLI_K8S_NOT_MINE;
+	d->conn_flags = 1;
+	return rc;
+}
+
 /* 0; -1 after --help; CLI_EXIT_USAGE. */
 static int parse(struct debug_cli *d, const char *cmd, int argc, char **argv)
 {
-	int c, rc;
+	struct cli_pod_line line;
+	const struct cli_pod_command pc = { cmd, help, CLI_CONNECT_SHORT_OPTIONS, long_options,
+		option_cb, connect_cb, d, 0, 0, NULL, NULL };
+	int rc;
 
 	memset(d, 0, sizeof(*d));
-	cli_k8s_init(&d->k);
 	cli_connect_init(&d->conn);
 	devkit_debug_options_init(&d->o, DEVKIT_DEBUG_OPTIONS_VERSION);
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":" CLI_K8S_SHORT_OPTIONS CLI_CONNECT_SHORT_OPTIONS "c:h",
-		long_options, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(help, stdout);
-			return -1;
-		}
-		if (c == ':' || c == '?')
-			return cli_getopt_error(cmd, c, argv);
-		rc = own_option(d, cmd, c, optarg);
-		if (rc == CLI_K8S_NOT_MINE)
-			rc = cli_k8s_option(&d->k, cmd, c, optarg);
-		if (rc == CLI_K8S_NOT_MINE) {
-			rc = cli_connect_option(&d->conn, cmd, c, optarg);
-			d->conn_flags = 1;
-		}
-		if (rc == CLI_CONNECT_NOT_MINE)
-			return cli_getopt_error(cmd, '?', argv);
-		if (rc != 0)
-			return rc;
-	}
-	if (optind >= argc)
-		return cli_usage(cmd, "which Pod? POD is required");
-	d->pod = argv[optind++];
-	if (!cli_k8s_dns_subdomain(d->pod))
-		return cli_usage(cmd, "'%s' is not a Pod's name (a-z, 0-9, '-' and '.')", d->pod);
-	if (optind < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_pod_parse(&pc, &line, argc, argv)) != 0)
+		return rc;
+	d->k = line.k;
+	d->pod = line.pod;
+	d->o.container = line.container;
 	if (d->off && (d->conn_flags || d->o.suspend || d->o.port || d->o.local_port ||
 		d->o.agent_option || d->o.bind_address))
 		return cli_usage(cmd, "--off takes only POD, -n and -c");
-	if ((rc = cli_k8s_check(&d->k, cmd)) != 0)
-		return rc;
 	if (d->conn_flags && ((rc = cli_connect_check(&d->conn, cmd)) != 0 ||
 		(rc = cli_connect_read_secrets(&d->conn, cmd)) != 0))
 		return rc;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli_k8s.h"
+#include "cli_pod.h"
 #include "cli_signal.h"
 #include "commands.h"
 
@@ -89,80 +90,70 @@ struct deploy_cli {
 	int line_open;
 };
 
+static int deploy_option(void *self, const char *cmd, int c, const char *arg)
+{
+	struct deploy_cli *d = self;
+	char err[256];
+
+	switch (c) {
+	case OPT_TO:
+		if (!*arg)
+			return cli_usage(cmd, "--to: the directory is empty");
+		d->to = arg;
+		return 0;
+	case OPT_NO_RESTART:
+		d->no_restart = 1;
+		return 0;
+	case OPT_FULL:
+		d->full = 1;
+		return 0;
+	case OPT_TIMEOUT:
+		if (cli_k8s_parse_duration(arg, 1000, 24LL * 3600 * 1000, &d->timeout_ms, err,
+			sizeof(err)) != 0)
+			return cli_usage(cmd, "--timeout: %s", err);
+		return 0;
+	default:
+		return CLI_K8S_NOT_MINE;
+	}
+}
+
+/* The app command takes none of the copy options. */
+static int app_option(void *self, const char *cmd, int c, const char *arg)
+{
+	(void)self;
+	(void)arg;
+	if (c == OPT_TO || c == OPT_NO_RESTART || c == OPT_FULL || c == OPT_TIMEOUT)
+		return cli_usage(cmd, "that option is for devkit deploy (see devkit app --help)");
+	return CLI_K8S_NOT_MINE;
+}
+
 /* 0; -1 after --help; CLI_EXIT_USAGE after saying why. `app`: the app
  * command (POD ACTION, no copy options). */
 static int parse(struct deploy_cli *d, const char *cmd, int app, int argc, char **argv)
 {
-	char err[256];
-	int c, rc;
+	struct cli_pod_line line;
+	const struct cli_pod_command pc = { cmd, app ? app_help : deploy_help, "", long_options,
+		app ? app_option : deploy_option, NULL, d, 1, 1,
+		app ? "the action (status, start, stop or restart)" : "LOCAL_PATH (what to copy)",
+		NULL };
 
 	memset(d, 0, sizeof(*d));
-	cli_k8s_init(&d->k);
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":" CLI_K8S_SHORT_OPTIONS "c:h", long_options,
-		NULL)) != -1) {
-		if (c == 'h') {
-			fputs(app ? app_help : deploy_help, stdout);
-			return -1;
-		}
-		if (c == ':' || c == '?')
-			return cli_getopt_error(cmd, c, argv);
-		if (app && (c == OPT_TO || c == OPT_NO_RESTART || c == OPT_FULL || c == OPT_TIMEOUT))
-			return cli_getopt_error(cmd, '?', argv);
-		switch (c) {
-		case 'c':
-			if (!cli_k8s_dns_label(optarg))
-				return cli_usage(cmd, "-c: '%s' is not a container name (a DNS label)",
-					optarg);
-			d->container = optarg;
-			continue;
-		case OPT_TO:
-			if (!*optarg)
-				return cli_usage(cmd, "--to: the directory is empty");
-			d->to = optarg;
-			continue;
-		case OPT_NO_RESTART:
-			d->no_restart = 1;
-			continue;
-		case OPT_FULL:
-			d->full = 1;
-			continue;
-		case OPT_TIMEOUT:
-			if (cli_k8s_parse_duration(optarg, 1000, 24LL * 3600 * 1000, &d->timeout_ms, err,
-				sizeof(err)) != 0)
-				return cli_usage(cmd, "--timeout: %s", err);
-			continue;
-		default:
-			break;
-		}
-		rc = cli_k8s_option(&d->k, cmd, c, optarg);
-		if (rc == CLI_K8S_NOT_MINE)
-			return cli_getopt_error(cmd, '?', argv);
-		if (rc != 0)
-			return rc;
-	}
-	if (optind >= argc)
-		return cli_usage(cmd, "which Pod? POD is required");
-	d->pod = argv[optind++];
-	if (!cli_k8s_dns_subdomain(d->pod))
-		return cli_usage(cmd, "'%s' is not a Pod's name (a-z, 0-9, '-' and '.')", d->pod);
+	int rc = cli_pod_parse(&pc, &line, argc, argv);
+	if (rc != 0)
+		return rc;
+	d->k = line.k;
+	d->pod = line.pod;
+	d->container = line.container;
 	if (app) {
-		if (optind >= argc)
-			return cli_usage(cmd, "what? status, start, stop or restart");
-		d->action = argv[optind++];
+		d->action = line.args[0];
 	} else {
-		if (optind >= argc)
-			return cli_usage(cmd, "what to copy? LOCAL_PATH is required");
-		d->local = argv[optind++];
+		d->local = line.args[0];
 		if (!*d->local)
 			return cli_usage(cmd, "LOCAL_PATH is empty");
 		if (!d->to)
 			return cli_usage(cmd, "where to? --to REMOTE_DIR is required");
 	}
-	if (optind < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
-	return cli_k8s_check(&d->k, cmd);
+	return 0;
 }
 
 static void mb(char *buf, size_t cap, uint64_t bytes)

@@ -13,6 +13,7 @@
 
 #include "cli_connect.h"
 #include "cli_k8s.h"
+#include "cli_pod.h"
 #include "cli_signal.h"
 #include "cli_util.h"
 #include "commands.h"
@@ -98,53 +99,49 @@ static int parse_spec(const char *cmd, const char *text, struct pf_spec *s)
 	return 0;
 }
 
+struct pf_cli {
+	struct cli_connect conn;
+	const char *address;
+};
+
+static int pf_option(void *self, const char *cmd, int c, const char *arg)
+{
+	struct pf_cli *p = self;
+	if (c != OPT_ADDRESS)
+		return CLI_K8S_NOT_MINE;
+	return cli_set_once(&p->address, arg, cmd, "--address");
+}
+
+static int connect_cb(void *self, const char *cmd, int c, const char *arg)
+{
+	struct pf_cli *p = self;
+	int rc = cli_connect_option(&p->conn, cmd, c, arg);
+	return rc == CLI_CONNECT_NOT_MINE ? CLI_K8S_NOT_MINE : rc;
+}
+
 int cmd_port_forward(int argc, char **argv)
 {
 	static const char cmd[] = "port-forward";
-	struct cli_k8s k;
-	struct cli_connect conn = { 0 };
-	const char *address = NULL;
-	int c, rc;
+	struct pf_cli p = { .address = NULL };
+	struct cli_pod_line line;
+	const struct cli_pod_command pc = { cmd, help, CLI_CONNECT_SHORT_OPTIONS, long_options,
+		pf_option, connect_cb, &p, 1, MAX_PORTS, "PORT (or LOCAL:PORT)",
+		"at most 16 ports at once" };
+	int rc;
 
-	cli_k8s_init(&k);
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":" CLI_K8S_SHORT_OPTIONS "b:i:h", long_options,
-		NULL)) != -1) {
-		if (c == 'h') {
-			fputs(help, stdout);
-			return CLI_EXIT_OK;
-		}
-		if (c == ':' || c == '?')
-			return cli_getopt_error(cmd, c, argv);
-		if (c == OPT_ADDRESS) {
-			if ((rc = cli_set_once(&address, optarg, cmd, "--address")) != 0)
-				return rc;
-			continue;
-		}
-		rc = cli_k8s_option(&k, cmd, c, optarg);
-		if (rc == CLI_K8S_NOT_MINE)
-			rc = cli_connect_option(&conn, cmd, c, optarg);
-		if (rc != 0)
-			return rc;
-	}
-	if (optind >= argc)
-		return cli_usage(cmd, "which Pod? POD is required");
-	const char *pod = argv[optind++];
-	if (!cli_k8s_dns_subdomain(pod))
-		return cli_usage(cmd, "'%s' is not a Pod's name (a-z, 0-9, '-' and '.')", pod);
-	if (optind >= argc)
-		return cli_usage(cmd, "which port? give PORT or LOCAL:PORT after the Pod");
+	cli_connect_init(&p.conn);
+	if ((rc = cli_pod_parse(&pc, &line, argc, argv)) != 0)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	struct cli_k8s k = line.k;
+	const char *pod = line.pod, *address = p.address;
+	struct cli_connect conn = p.conn;
 	struct pf_spec specs[MAX_PORTS];
-	int n = 0;
-	for (; optind < argc; optind++) {
-		if (n == MAX_PORTS)
-			return cli_usage(cmd, "at most %d ports at once", MAX_PORTS);
-		if ((rc = parse_spec(cmd, argv[optind], &specs[n++])) != 0)
+	int n = line.nargs;
+	for (int i = 0; i < n; i++)
+		if ((rc = parse_spec(cmd, line.args[i], &specs[i])) != 0)
 			return rc;
-	}
-	if ((rc = cli_k8s_check(&k, cmd)) != 0)
-		return rc;
+	if (line.container)
+		return cli_usage(cmd, "-c: a port belongs to the Pod, not to a container");
 	if (conn.bastion && ((rc = cli_connect_check(&conn, cmd)) != 0 ||
 		(rc = cli_connect_read_secrets(&conn, cmd)) != 0))
 		return rc;
@@ -180,9 +177,9 @@ int cmd_port_forward(int argc, char **argv)
 			tunnel ? "through the bastion" : "through the API server");
 	}
 	fflush(stdout);
-	struct pollfd p = { .fd = sigfd, .events = POLLIN };
+	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 	while (!cli_signal_caught())
-		poll(&p, 1, -1);
+		poll(&pfd, 1, -1);
 	rc = CLI_EXIT_OK;
 out:
 	for (int i = 0; i < n; i++)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli_k8s.h"
+#include "cli_pod.h"
 #include "cli_signal.h"
 #include "cli_tty.h"
 #include "commands.h"
@@ -70,17 +71,13 @@ static const struct option long_options[] = {
 };
 
 struct shell_cli {
-	struct cli_k8s k;
+	struct cli_pod_line line;
 	devkit_shell_options o;
 };
 
 static int own_option(struct shell_cli *a, const char *cmd, int c, const char *arg)
 {
 	switch (c) {
-	case 'c':
-		if (!cli_k8s_dns_label(arg))
-			return cli_usage(cmd, "-c: '%s' is not a container name (a DNS label)", arg);
-		return cli_set_once(&a->o.container, arg, cmd, "--container");
 	case OPT_AUDIT_LOG:
 		if (!*arg)
 			return cli_usage(cmd, "--audit-log: the file name is empty");
@@ -98,42 +95,24 @@ static int own_option(struct shell_cli *a, const char *cmd, int c, const char *a
 	}
 }
 
+static int option_cb(void *self, const char *cmd, int c, const char *arg)
+{
+	return own_option(self, cmd, c, arg);
+}
+
 /* 0; -1 after --help; CLI_EXIT_USAGE. */
 static int parse(struct shell_cli *a, const char *cmd, int argc, char **argv)
 {
-	int c, rc;
-
 	memset(a, 0, sizeof(*a));
-	cli_k8s_init(&a->k);
 	devkit_shell_options_init(&a->o, DEVKIT_SHELL_OPTIONS_VERSION);
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":" CLI_K8S_SHORT_OPTIONS "c:h", long_options,
-		NULL)) != -1) {
-		if (c == 'h') {
-			fputs(help, stdout);
-			return -1;
-		}
-		if (c == ':' || c == '?')
-			return cli_getopt_error(cmd, c, argv);
-		rc = own_option(a, cmd, c, optarg);
-		if (rc == CLI_K8S_NOT_MINE)
-			rc = cli_k8s_option(&a->k, cmd, c, optarg);
-		if (rc == CLI_K8S_NOT_MINE)
-			return cli_getopt_error(cmd, '?', argv);
-		if (rc != 0)
-			return rc;
-	}
-	if (optind >= argc)
-		return cli_usage(cmd, "which Pod? POD is required");
-	a->o.pod = argv[optind++];
-	if (!cli_k8s_dns_subdomain(a->o.pod))
-		return cli_usage(cmd, "'%s' is not a Pod's name (a-z, 0-9, '-' and '.')", a->o.pod);
-	if (optind < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
-	if ((rc = cli_k8s_check(&a->k, cmd)) != 0)
+	const struct cli_pod_command pc = { cmd, help, "", long_options, option_cb, NULL, a, 0, 0,
+		NULL, NULL };
+	int rc = cli_pod_parse(&pc, &a->line, argc, argv);
+	if (rc != 0)
 		return rc;
-	a->o.namespace_name = a->k.namespace_name;
+	a->o.pod = a->line.pod;
+	a->o.container = a->line.container;
+	a->o.namespace_name = a->line.k.namespace_name;
 	return 0;
 }
 
@@ -172,7 +151,7 @@ int cmd_shell(int argc, char **argv)
 	if (rc != 0)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	cli_signals_ignore_sigpipe();
-	if (cli_k8s_open(&a.k, NULL, &ctx, &k8s) != 0)
+	if (cli_k8s_open(&a.line.k, NULL, &ctx, &k8s) != 0)
 		return CLI_EXIT_FAILURE;
 	int cols, rows;
 	if (cli_tty_size(STDOUT_FILENO, &cols, &rows) == 0 ||
