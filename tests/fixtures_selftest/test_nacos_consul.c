@@ -389,14 +389,16 @@ Test(nacos_consul, nacos_auth)
 
 Test(nacos_consul, nacos_token_expires)
 {
-	fx_nacos_options o = { .auth = "nacos:s3cret", .token_ttl_s = 1 };
+	/* "exp" is in whole seconds, as Nacos's JWT: a 1 s token issued at
+	 * X.95 is valid for 50 ms. 2 s leave at least one. */
+	fx_nacos_options o = { .auth = "nacos:s3cret", .token_ttl_s = 2 };
 	start_nacos(&o);
 	char token[1024], path[1400];
 	cr_assert_eq(fx_nacos_login(&nacos, "nacos", "s3cret", token, sizeof(token)), 200);
 	snprintf(path, sizeof(path), "/nacos/v1/ns/instance/list?serviceName=orders&accessToken=%s",
 		token);
 	cr_assert_eq(req(&nacos, "GET", path, NULL, NULL), 200);
-	fx_sleep_ms(2100);
+	fx_sleep_ms(3100);
 	cr_assert_eq(req(&nacos, "GET", path, NULL, NULL), 403);
 	json_t *v = body_json();
 	cr_assert_str_eq(jstr(v, "message"), "token expired!");
