@@ -49,7 +49,7 @@ static void print_help(FILE *out)
 		"\n"
 		"Commands:\n", out);
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n"
 		"Options:\n"
 		"  -h, --help     show this help and exit\n"
