@@ -200,8 +200,9 @@ typedef struct devkit_capture_options {
 	/** NULL: "any". */
 	const char *interface_name;
 	int format;
-	/** Write here (created 0644, truncated) instead of handing the bytes to
-	 *  devkit_capture_read, which then only reports the end. */
+	/** Write here (0644; replaced once tcpdump listens -- until then FILE.partial
+	 *  -- so a start that fails leaves an earlier file as it was) instead of
+	 *  handing the bytes to devkit_capture_read, which then only reports the end. */
 	const char *file;
 	/** Stop after this long; 0: until devkit_capture_stop. */
 	unsigned int duration_ms;

@@ -315,7 +315,10 @@ DEVKIT_EXTERN(int) devkit_shell_options_init(devkit_shell_options *opts, unsigne
  * (bash's history, so edited and recalled lines are recorded as run) or,
  * for a plain sh, from the line typed at its prompt (and its continuation
  * prompts); the exit status from the next prompt. What is typed while a
- * command runs is never looked at. The user's start-up files (~/.bashrc,
+ * command runs is never looked at -- which, for a plain sh, includes the
+ * lines after the first of a multi-line paste: sh runs them, the audit
+ * does not see them (bash records each, from its history). Use bash where
+ * the record must be complete. The user's start-up files (~/.bashrc,
  * $ENV) are still read; bash's history file is read for recall but not
  * written.
  *

@@ -208,15 +208,21 @@ int devkit_capture_start(devkit_capture **out, devkit_k8s *k8s, const devkit_cap
 		discard(c);
 		return devkit__error_set(DEVKIT_ENOMEM, "%s: out of memory", fn);
 	}
-	int created = 0;
+	/* Written under FILE.partial first and renamed once tcpdump listens:
+	 * a start that fails (a bad filter, no tcpdump) leaves an earlier
+	 * capture of the same name as it was. Opened before tcpdump starts, so
+	 * a file that cannot be written is the caller's error, said at once. */
+	char *partial = NULL;
 	if (c->file) {
-		/* opened before tcpdump starts: a file that cannot be written is
-		 * the caller's error, said at once */
-		created = access(c->file, F_OK) != 0;
-		c->fd = open(c->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (asprintf(&partial, "%s.partial", c->file) < 0) {
+			discard(c);
+			return devkit__error_set(DEVKIT_ENOMEM, "%s: out of memory", fn);
+		}
+		c->fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (c->fd < 0) {
-			rc = devkit__error_set(DEVKIT_EIO, "%s: cannot open %s: %s", c->what, c->file,
+			rc = devkit__error_set(DEVKIT_EIO, "%s: cannot open %s: %s", c->what, partial,
 				strerror(errno));
+			free(partial);
 			discard(c);
 			return rc;
 		}
@@ -226,16 +232,21 @@ int devkit_capture_start(devkit_capture **out, devkit_k8s *k8s, const devkit_cap
 		rc = start_pump(c);
 	if (rc == 0)
 		rc = wait_listening(c);
+	if (rc == 0 && partial && rename(partial, c->file) != 0)
+		rc = devkit__error_set(DEVKIT_EIO, "%s: cannot rename %s to %s: %s", c->what, partial,
+			c->file, strerror(errno));
 	if (rc < 0) {
 		/* the error survives the clean-up's own calls */
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", devkit_error_last()->message);
 		shut_down(c);
-		if (created)
-			unlink(c->file);
+		if (partial)
+			unlink(partial);
+		free(partial);
 		discard(c);
 		return devkit__error_set_str(rc, msg);
 	}
+	free(partial);
 	*out = c;
 	return 0;
 }

@@ -116,8 +116,8 @@ static void text_in(devkit_capture *c, const char *data, size_t n)
 		}
 		if (avail >= DEVKIT__CAPTURE_MAX_LINE) {
 			/* not tcpdump's text: pass it on rather than hold it all */
-			devkit__bytes_append(&c->partial, "\n", 1);
-			put_line(c, devkit__bytes_head(&c->partial), avail + 1);
+			size_t len = devkit__bytes_append(&c->partial, "\n", 1) == 0 ? avail + 1 : avail;
+			put_line(c, devkit__bytes_head(&c->partial), len);
 			devkit__bytes_reset(&c->partial);
 		}
 		return;
@@ -166,8 +166,8 @@ static void finish(devkit_capture *c, int read_rc)
 	size_t rest = devkit__bytes_avail(&c->partial);
 	if (rest > 0) {
 		/* a last line without its newline */
-		devkit__bytes_append(&c->partial, "\n", 1);
-		put_line(c, devkit__bytes_head(&c->partial), rest + 1);
+		size_t n = devkit__bytes_append(&c->partial, "\n", 1) == 0 ? rest + 1 : rest;
+		put_line(c, devkit__bytes_head(&c->partial), n);
 		devkit__bytes_reset(&c->partial);
 	}
 	if (rc == 0) {

@@ -412,9 +412,13 @@ static int check_options(const devkit_shell_options *o)
 	if (o->version != DEVKIT_SHELL_OPTIONS_VERSION)
 		return devkit__error_set(DEVKIT_EINVAL, "%s: options version %u is not %u (initialise "
 			"with devkit_shell_options_init)", fn, o->version, DEVKIT_SHELL_OPTIONS_VERSION);
-	if (!o->pod || !*o->pod || strchr(o->pod, '/'))
-		return devkit__error_set(DEVKIT_EINVAL, "%s: a Pod name is required", fn);
-	if (o->namespace_name && (!*o->namespace_name || strchr(o->namespace_name, '/')))
+	/* Kubernetes names (a-z, 0-9, '-', '.'): they go into API paths as they are. */
+	static const char name_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789.-";
+	if (!o->pod || !*o->pod || o->pod[strspn(o->pod, name_chars)])
+		return devkit__error_set(DEVKIT_EINVAL, "%s: \"%s\" is not a Pod name (a-z, 0-9, "
+			"'-' and '.')", fn, o->pod ? o->pod : "");
+	if (o->namespace_name && (!*o->namespace_name ||
+		o->namespace_name[strspn(o->namespace_name, name_chars)]))
 		return devkit__error_set(DEVKIT_EINVAL, "%s: \"%s\" is not a namespace", fn,
 			o->namespace_name);
 	if (o->shell && !devkit__shell_name_ok(o->shell))

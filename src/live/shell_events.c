@@ -156,6 +156,7 @@ static void on_posted(void *data, const devkit__k8s_answer *a)
 static void start_post(devkit__call *call)
 {
 	post *p = call->arg;
+	devkit_ctx *ctx = p->ev->ctx; /* p may be freed below */
 	if (!devkit__k8s_request_start(p->ev->k8s, "POST", p->ev->path, p->body, on_posted, p)) {
 		failed(p->ev, devkit_error_last()->message);
 		release(p->ev, 1);
@@ -163,7 +164,7 @@ static void start_post(devkit__call *call)
 		free(p);
 	}
 	/* the caller goes on now; on_posted ends the request */
-	devkit__call_done(call, p->ev->ctx, 0);
+	devkit__call_done(call, ctx, 0);
 }
 
 void devkit__shell_events_post(devkit__shell_events *ev, char *body)
