@@ -30,7 +30,7 @@ int devkit_app_control(devkit_k8s *k8s, const char *namespace_name, const char *
 	snprintf(script, sizeof(script), DEVKIT__LIVE_FIND_KEEPALIVE
 		"\"$R/bin/devkit-app\" %s%s", action_words[action],
 		action == DEVKIT_APP_STATUS ? " || true" : "");
-	devkit__live_target t = { namespace_name, pod, container };
+	devkit__live_target t = { namespace_name, pod, container, 0 };
 	char what[64];
 	snprintf(what, sizeof(what), "devkit-app %s", action_words[action]);
 	devkit_buf out = { 0 };

@@ -197,7 +197,8 @@ int devkit_debug_start(devkit_debug **out, devkit_k8s *k8s, const devkit_debug_o
 			"suspend=%c,address=*:%d", suspend ? 'y' : 'n', port);
 		opt = option;
 	}
-	devkit__live_target t = { opts->namespace_name, opts->pod, opts->container };
+	devkit__live_target t = { opts->namespace_name, opts->pod, opts->container,
+		opts->timeout_ms };
 	char name[300];
 	devkit__live_target_name(k8s, &t, name, sizeof(name));
 
@@ -269,7 +270,7 @@ int devkit_debug_off(devkit_k8s *k8s, const char *namespace_name, const char *po
 	if (!k8s || !pod || !*pod)
 		return devkit__error_set(DEVKIT_EINVAL, "devkit_debug_off: the client and a Pod are "
 			"required");
-	devkit__live_target t = { namespace_name, pod, container };
+	devkit__live_target t = { namespace_name, pod, container, 0 };
 	devkit_buf out = DEVKIT_BUF_INIT;
 	int rc = devkit__live_sh_ok(k8s, &t, "turning the debug agent off in app.env", off_script,
 		&out);

@@ -235,7 +235,8 @@ int devkit_deploy(devkit_k8s *k8s, const devkit_deploy_options *opts,
 	if (rc < 0)
 		return rc;
 	devkit_deploy_result r = DEVKIT_DEPLOY_RESULT_INIT;
-	devkit__live_target t = { opts->namespace_name, opts->pod, opts->container };
+	devkit__live_target t = { opts->namespace_name, opts->pod, opts->container,
+		opts->timeout_ms };
 	if (opts->local_path)
 		rc = copy(k8s, opts, &t, &r);
 	if (rc == 0 && opts->restart) {

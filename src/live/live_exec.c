@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
+#include "core/bytes.h"
 #include "core/error.h"
 
 const char *devkit__live_target_name(devkit_k8s *k8s, const devkit__live_target *t, char *buf,
@@ -22,23 +25,102 @@ const char *devkit__live_target_name(devkit_k8s *k8s, const devkit__live_target 
 	return buf;
 }
 
+static uint64_t now_ms(void)
+{
+	return uv_hrtime() / 1000000u;
+}
+
+/* Read both streams to their end and wait for the exit code, by deadline. */
+static int collect(devkit_exec *e, uint64_t deadline, devkit__bytes *out, devkit__bytes *err,
+	int *exit_code)
+{
+	for (;;) {
+		uint64_t now = now_ms();
+		if (now >= deadline)
+			return DEVKIT_ETIMEOUT;
+		int stream = 0;
+		devkit_buf chunk = DEVKIT_BUF_INIT;
+		int n = devkit_exec_read(e, &stream, &chunk, (int)(deadline - now));
+		if (n > 0) {
+			devkit__bytes *to = stream == DEVKIT_EXEC_STDERR ? err : out;
+			int rc = devkit__bytes_append(to, chunk.ptr, chunk.size);
+			devkit_buf_dispose(&chunk);
+			if (rc < 0)
+				return devkit__error_set(DEVKIT_ENOMEM, "out of memory");
+			continue;
+		}
+		devkit_buf_dispose(&chunk);
+		if (n == DEVKIT_ETIMEOUT)
+			return DEVKIT_ETIMEOUT;
+		if (n < 0)
+			return n;
+		now = now_ms();
+		return devkit_exec_wait(e, now < deadline ? (int)(deadline - now) : 0, exit_code);
+	}
+}
+
+static void give(devkit__bytes *b, devkit_buf *to)
+{
+	if (!to)
+		return;
+	if (devkit__bytes_append(b, "", 1) == 0)
+		b->len--;
+	devkit__bytes_give(b, to);
+}
+
 int devkit__live_sh(devkit_k8s *k8s, const devkit__live_target *t, const char *what,
 	const char *script, const char *stdin_data, size_t stdin_len, devkit_buf *out,
 	devkit_buf *err, int *exit_code)
 {
+	unsigned int limit = t->timeout_ms ? t->timeout_ms : DEVKIT__LIVE_SH_TIMEOUT_MS;
+	uint64_t deadline = now_ms() + limit;
 	devkit_exec_options o;
 	devkit_exec_options_init(&o, DEVKIT_EXEC_OPTIONS_VERSION);
 	o.namespace_name = t->namespace_name;
 	o.pod = t->pod;
 	o.container = t->container;
 	o.command = script;
-	int rc = devkit_exec_run(k8s, &o, stdin_data, stdin_len, out, err, exit_code);
-	if (rc < 0) {
-		char name[300];
-		return devkit__error_set(rc, "%s in %s: %s", what,
-			devkit__live_target_name(k8s, t, name, sizeof(name)), devkit_error_last()->message);
+	o.stdin_enabled = stdin_data != NULL;
+	o.timeout_ms = limit;
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (exit_code)
+		*exit_code = -1;
+	devkit_exec *e = NULL;
+	devkit__bytes ob = { 0 }, eb = { 0 };
+	int code = -1;
+	int rc = devkit_exec_start(&e, k8s, &o);
+	if (rc == 0 && stdin_data) {
+		/* small inputs: written whole, then EOF (or, on a v4 server, the
+		 * script reads exactly what it was told to) */
+		rc = devkit_exec_write(e, stdin_data, stdin_len);
+		if (rc == 0) {
+			int crc = devkit_exec_close_stdin(e);
+			if (crc < 0 && crc != DEVKIT_EUNSUPPORTED)
+				rc = crc;
+		}
 	}
-	return 0;
+	if (rc == 0)
+		rc = collect(e, deadline, &ob, &eb, &code);
+	devkit_exec_free(e);
+	char name[300];
+	if (rc == DEVKIT_ETIMEOUT)
+		rc = devkit__error_set(rc, "%s in %s: not done within %u ms", what,
+			devkit__live_target_name(k8s, t, name, sizeof(name)), limit);
+	else if (rc < 0)
+		rc = devkit__error_set(rc, "%s in %s: %s", what,
+			devkit__live_target_name(k8s, t, name, sizeof(name)), devkit_error_last()->message);
+	if (rc == 0) {
+		give(&ob, out);
+		give(&eb, err);
+		if (exit_code)
+			*exit_code = code;
+	}
+	devkit__bytes_free(&ob);
+	devkit__bytes_free(&eb);
+	return rc;
 }
 
 /* The last non-empty line of s, trimmed, into buf. */

@@ -24,11 +24,17 @@ typedef struct devkit__live_target {
 	const char *namespace_name; /* NULL: the client's */
 	const char *pod;
 	const char *container;      /* NULL: the Pod's default */
+	unsigned int timeout_ms;    /* for each script run there; 0: DEVKIT__LIVE_SH_TIMEOUT_MS */
 } devkit__live_target;
+
+/* A script that has not ended by then is given up (the container may keep
+ * running it): devkit-app waits at most about 45 s for the keep-alive. */
+#define DEVKIT__LIVE_SH_TIMEOUT_MS 120000
 
 /* Run `sh -c script` in the target with stdin_data (may be NULL), collect
  * stdout/stderr (either may be NULL), and give the exit code. Returns 0
- * when the script ran to its end whatever its code, else the exec error
+ * when the script ran to its end whatever its code, DEVKIT_ETIMEOUT when
+ * it did not end within t->timeout_ms, else the exec error; errors are
  * prefixed with `what`. */
 int devkit__live_sh(devkit_k8s *k8s, const devkit__live_target *t, const char *what,
 	const char *script, const char *stdin_data, size_t stdin_len, devkit_buf *out,

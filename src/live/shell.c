@@ -534,7 +534,7 @@ int devkit_shell_start(devkit_shell **out, devkit_k8s *k8s, const devkit_shell_o
 		shell_discard(s);
 		return devkit__error_set(DEVKIT_ENOMEM, "out of memory");
 	}
-	devkit__live_target t = { s->ns, s->pod, s->container };
+	devkit__live_target t = { s->ns, s->pod, s->container, 0 };
 	devkit__live_target_name(k8s, &t, s->what, sizeof(s->what));
 
 	/* Nothing runs unaudited: the log first. */

@@ -7,6 +7,8 @@
  */
 #include "live_test.h"
 
+#include "live/live_int.h"
+
 TestSuite(app, .init = lt_setup, .fini = lt_teardown, .timeout = 120);
 
 static long pid_of(const char *state)
@@ -86,4 +88,24 @@ Test(app, missing_pod_is_not_found)
 	int rc = devkit_app_control(lt_k8s, NULL, "nope", NULL, DEVKIT_APP_STATUS, NULL);
 	cr_assert_eq(rc, DEVKIT_ENOTFOUND, "rc %d: %s", rc, lt_err());
 	cr_assert(strstr(lt_err(), "\"nope\" not found"), "%s", lt_err());
+}
+
+/* A script in the container that does not end is given up at its limit
+ * with a message that says so, instead of hanging the caller (a devkit-app
+ * stuck on an app that ignores SIGTERM would otherwise block a deploy). */
+Test(app, a_script_that_hangs_times_out)
+{
+	lt_start("exec sleep 300", "");
+	devkit__live_target t = { NULL, LT_POD, NULL, 700 };
+	devkit_buf out = DEVKIT_BUF_INIT;
+	int code = -1;
+	long long t0 = fx_now_ms();
+	int rc = devkit__live_sh(lt_k8s, &t, "waiting for nothing", "echo started; sleep 30", NULL, 0,
+		&out, NULL, &code);
+	long long took = fx_now_ms() - t0;
+	cr_assert_eq(rc, DEVKIT_ETIMEOUT, "rc %d: %s", rc, lt_err());
+	cr_assert(strstr(lt_err(), "waiting for nothing in " LT_NS "/" LT_POD ": not done within "
+		"700 ms"), "%s", lt_err());
+	cr_assert_lt(took, 5000, "took %lld ms", took);
+	cr_assert_null(out.ptr);
 }
