@@ -174,19 +174,25 @@ static const char unzip_script[] =
 	"else rm -rf \"$H\"; mv \"$T\" \"$H\" || fail 20; fi\n";
 
 /* Feed the zip to the running script; 0, or the write's error (the script
- * may have ended early: its exit code says why). */
-static int send_file(devkit_exec *e, const char *path, const char *fn)
+ * may have ended early: its exit code says why), or with *local set an
+ * error on this side (the file cannot be read: the script would wait for
+ * the rest until the deadline, so the caller ends it at once). */
+static int send_file(devkit_exec *e, const char *path, const char *fn, int *local)
 {
+	*local = 1;
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return devkit__error_set(DEVKIT_EIO, "%s: package %s: %s", fn, path, strerror(errno));
 	char *buf = malloc(CHUNK);
 	int rc = buf ? 0 : devkit__error_set(DEVKIT_ENOMEM, "%s: out of memory", fn);
 	size_t n;
+	*local = rc != 0;
 	while (rc == 0 && (n = fread(buf, 1, CHUNK, f)) > 0)
 		rc = devkit_exec_write(e, buf, n);
-	if (rc == 0 && ferror(f))
+	if (rc == 0 && ferror(f)) {
+		*local = 1;
 		rc = devkit__error_set(DEVKIT_EIO, "%s: package %s: read failed", fn, path);
+	}
 	free(buf);
 	fclose(f);
 	if (rc == 0) {
@@ -230,7 +236,12 @@ static int receive_zip(const devkit__arthas_call *c, const devkit__arthas_pkg *p
 		return devkit__error_set(rc, "%s: %s in %s: %s", c->fn, what,
 			devkit__live_target_name(c->k8s, &c->target, name, sizeof(name)),
 			devkit_error_last()->message);
-	int sent = send_file(e, p->path, c->fn);
+	int local = 0;
+	int sent = send_file(e, p->path, c->fn, &local);
+	if (sent < 0 && local) {
+		devkit_exec_free(e);
+		return sent;
+	}
 	if (sent < 0)
 		snprintf(why, sizeof(why), "%s", devkit_error_last()->message);
 	/* stderr for the message; the command writes nothing else */
