@@ -15,8 +15,9 @@
 #           the local "greeter" exposed through the bastion and registered
 #           in ZooKeeper; then `devkit status`; then Ctrl-C tears it all down.
 #   k8s     where the Kubernetes API test server is built, a Deployment is
-#           copied into a personal replica (keep-alive, no liveness probe)
-#           and deleted again.
+#           copied into a personal replica (keep-alive, no liveness probe);
+#           a new build is deployed into it (the app restarts, the Pod does
+#           not), reached with `devkit port-forward`, and the replica deleted.
 #
 # Where network namespaces are not allowed, the same runs on plain loopback
 # and says so. Everything started here is stopped on exit, also on failure.
@@ -251,11 +252,17 @@ users: [{name: dev, user: {}}]      # the test server lets anyone in
 contexts: [{name: demo, context: {cluster: demo, user: dev, namespace: shop}}]
 current-context: demo
 KC
+	# The test server runs a container's commands on this machine, in a
+	# sandbox directory per container: DEVKIT_DIR keeps the keep-alive's
+	# files there instead of /devkit (a real container has its own /devkit).
+	PODS=$(curl -sf "http://127.0.0.1:$K8S_PORT/__fixture/pods-dir") || fail "the test server's pods dir"
+	SANDBOX=$PODS/shop/orders-demo/orders
 	curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
-		"http://127.0.0.1:$K8S_PORT/apis/apps/v1/namespaces/shop/deployments" --data-binary @- <<'JSON' || fail "creating the Deployment"
+		"http://127.0.0.1:$K8S_PORT/apis/apps/v1/namespaces/shop/deployments" --data-binary @- <<JSON || fail "creating the Deployment"
 {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"orders","namespace":"shop","labels":{"app":"orders"}},
  "spec":{"replicas":3,"selector":{"matchLabels":{"app":"orders"}},"template":{"metadata":{"labels":{"app":"orders","version":"v1"}},
  "spec":{"containers":[{"name":"orders","image":"registry.example.com/shop/orders:1.4.2","command":["java","-jar","/app/orders.jar"],
+ "env":[{"name":"DEVKIT_DIR","value":"$SANDBOX/devkit"}],
  "ports":[{"containerPort":8080}],"livenessProbe":{"httpGet":{"path":"/actuator/health","port":8080},"periodSeconds":10}}]}}}}
 JSON
 	export KUBECONFIG="$D/kubeconfig"
@@ -273,14 +280,58 @@ JSON
 		"http://127.0.0.1:$K8S_PORT/api/v1/namespaces/shop/pods/orders-demo/status" \
 		--data '{"status":{"phase":"Running","conditions":[{"type":"PodScheduled","status":"True"},{"type":"Initialized","status":"True"},{"type":"ContainersReady","status":"True"},{"type":"Ready","status":"True"}]}}'
 	) & KUBELET=$!
+	# The app: a small web server serving site/ from the container's
+	# working directory (the real one would be java -jar /app/orders.jar).
+	APP_PORT=$(free_port)
 	"$DEVKIT" replicate --deployment orders --name orders-demo --keep-alive --no-liveness --wait --timeout 60s \
+		--command "exec python3 -m http.server $APP_PORT --bind 127.0.0.1 --directory site" \
 		2>&1 | sed 's/^/   /' || fail "devkit replicate --wait"
 	wait "$KUBELET" 2>/dev/null || true
 	"$DEVKIT" replica list | sed 's/^/   /' || fail "devkit replica list"
+	ok "copied with the developer's options, ready and listed"
+
+	say "4. The inner loop on the replica: deploy, restart without restarting the Pod, reach it"
+	# Play the kubelet once more: start the container's command (the
+	# keep-alive supervisor the replica was given) in its sandbox.
+	mkdir -p "$SANDBOX/site"
+	curl -sf "http://127.0.0.1:$K8S_PORT/api/v1/namespaces/shop/pods/orders-demo" > "$D/pod.json" ||
+		fail "reading the replica"
+	python3 - "$D/pod.json" > "$D/argv" <<'PY' || fail "the replica's command"
+import json, sys
+c = json.load(open(sys.argv[1]))["spec"]["containers"][0]
+for a in c.get("command", []) + c.get("args", []):
+    sys.stdout.write(a.replace("$$", "$") + "\0")   # Kubernetes turns $$ into $
+PY
+	( cd "$SANDBOX" && exec env DEVKIT_DIR="$SANDBOX/devkit" xargs -0 -a "$D/argv" setsid ) \
+		>"$D/container.log" 2>&1 & PIDS+=($!)
+	for _ in $(seq 50); do [ -x "$SANDBOX/devkit/bin/devkit-app" ] && break; sleep 0.1; done
+	echo "   \$ devkit app orders-demo status"
+	"$DEVKIT" app orders-demo status 2>&1 | sed 's/^/   /' || fail "devkit app status"
+	mkdir -p "$D/build/site"
+	echo "orders v2, built on the laptop at $(date -u +%H:%M:%S)" > "$D/build/site/index.html"
+	echo "   \$ devkit deploy orders-demo ./build/site --to site"
+	"$DEVKIT" deploy orders-demo "$D/build/site" --to site 2>&1 | sed 's/^/   /' || fail "devkit deploy"
+	echo "   \$ devkit deploy orders-demo ./build/site --to site     # again: nothing changed, nothing sent"
+	"$DEVKIT" deploy orders-demo "$D/build/site" --to site --no-restart 2>&1 | sed 's/^/   /' |
+		tee "$D/deploy2.out" || fail "devkit deploy (again)"
+	grep -q "sent 0 of 1 files" "$D/deploy2.out" || fail "the second deploy sent files again"
+	echo "   \$ devkit port-forward orders-demo 0:$APP_PORT &   curl localhost:<port>/"
+	"$DEVKIT" port-forward orders-demo "0:$APP_PORT" > "$D/pf.out" 2>"$D/pf.err" & PF=$!
+	PIDS+=($PF)
+	for _ in $(seq 50); do grep -q '^forwarding' "$D/pf.out" 2>/dev/null && break; sleep 0.1; done
+	LOCAL=$(sed -n 's/^forwarding 127.0.0.1:\([0-9]*\) .*/\1/p' "$D/pf.out")
+	[ -n "$LOCAL" ] || fail "devkit port-forward did not start: $(cat "$D/pf.err")"
+	OUT=""
+	for _ in $(seq 50); do OUT=$(curl -s -m 2 "http://127.0.0.1:$LOCAL/") && [ -n "$OUT" ] && break; sleep 0.1; done
+	echo "   | $OUT"
+	case "$OUT" in "orders v2, built on the laptop"*) ;; *) fail "the replica does not serve the new build" ;; esac
+	kill -INT "$PF"; wait "$PF" 2>/dev/null || true
+	ok "deployed, restarted by the keep-alive (the Pod never restarted), reached through the API server"
+	echo "   \$ devkit replica delete orders-demo"
 	"$DEVKIT" replica delete orders-demo | sed 's/^/   /' || fail "devkit replica delete"
 	curl -sf -o /dev/null "http://127.0.0.1:$K8S_PORT/api/v1/namespaces/shop/pods/orders-demo" &&
 		fail "the replica is still there"
-	ok "copied with the developer's options, ready, listed and deleted"
+	ok "the replica is deleted"
 	unset KUBECONFIG
 fi
 

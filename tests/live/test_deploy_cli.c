@@ -77,7 +77,7 @@ Test(deploy_cli, deploy_copies_restarts_and_then_sends_nothing)
 	run(&r, (const char *const[]){ "deploy", LT_POD, src, "--to", "deploy/app", "--no-restart",
 		NULL });
 	cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
-	snprintf(want, sizeof(want), "sent 0 of %d files, 0.0 kB (%d unchanged)", files, files);
+	snprintf(want, sizeof(want), "sent 0 of %d files, 0 B (%d unchanged)", files, files);
 	cr_assert(strstr(r.out, want), "second deploy: %s", r.out);
 	cr_assert_null(strstr(r.out, "restarted"), "%s", r.out);
 	fx_run_result_free(&r);

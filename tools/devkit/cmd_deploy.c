@@ -158,7 +158,9 @@ static int parse(struct deploy_cli *d, const char *cmd, int app, int argc, char 
 
 static void mb(char *buf, size_t cap, uint64_t bytes)
 {
-	if (bytes < 1000 * 1000)
+	if (bytes < 1000)
+		snprintf(buf, cap, "%llu B", (unsigned long long)bytes);
+	else if (bytes < 1000 * 1000)
 		snprintf(buf, cap, "%.1f kB", (double)bytes / 1000);
 	else
 		snprintf(buf, cap, "%.1f MB", (double)bytes / 1e6);
