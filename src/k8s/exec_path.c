@@ -107,5 +107,16 @@ char *devkit__exec_path(const devkit_exec_options *o, const char *namespace_name
 		devkit__error_set(DEVKIT_ENOMEM, "out of memory");
 		return NULL;
 	}
+	/* libwebsockets 4.1 sends a request path cut at 2 KiB, which the server
+	 * then refuses as a bad request: say why instead (measured: 1,953 bytes
+	 * go through, 2,053 do not). */
+	if (b.len - 1 > DEVKIT__EXEC_MAX_PATH) {
+		devkit__error_set(DEVKIT_EINVAL, "exec: the command is too long (%zu bytes in the "
+			"request path once URL-encoded; at most %d go through the WebSocket library): "
+			"send a long script on stdin instead (command \"sh -s\")", b.len - 1,
+			DEVKIT__EXEC_MAX_PATH);
+		devkit__bytes_free(&b);
+		return NULL;
+	}
 	return b.data;
 }

@@ -16,4 +16,7 @@ char *devkit__exec_path(const devkit_exec_options *o, const char *namespace_name
 /* Percent-encode `s` for a query or path segment into a malloc'd string. */
 char *devkit__url_escape(const char *s);
 
+/* The longest request path an exec or attach may have (see exec_path.c). */
+#define DEVKIT__EXEC_MAX_PATH 2000
+
 #endif

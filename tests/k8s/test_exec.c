@@ -261,6 +261,36 @@ Test(exec, run_with_stdin_and_argv)
 	devkit_buf_dispose(&err);
 }
 
+Test(exec, long_command_line)
+{
+	/* Up to the WebSocket library's limit a long command runs; beyond it the
+	 * error says why and what to do, instead of the server's bare 400. */
+	start_api(NULL, FX_K8S_KUBECONFIG_TOKEN);
+	size_t sizes[] = { 1700, 3000 };
+	for (int i = 0; i < 2; i++) {
+		size_t n = sizes[i];
+		char *cmd = malloc(n + 64);
+		strcpy(cmd, "printf %s '");
+		size_t at = strlen(cmd);
+		memset(cmd + at, 'a', n);
+		strcpy(cmd + at + n, "' | wc -c");
+		devkit_exec_options o = exec_opts(cmd);
+		devkit_buf out = DEVKIT_BUF_INIT;
+		int code = -1;
+		int rc = devkit_exec_run(k8s, &o, NULL, 0, &out, NULL, &code);
+		if (i == 0) {
+			cr_assert_eq(rc, 0, "%s", kt_err());
+			cr_assert_eq(strtol(out.ptr, NULL, 10), (long)n, "wc -c said %s", out.ptr);
+		} else {
+			cr_assert_eq(rc, DEVKIT_EINVAL, "rc %d: %s", rc, kt_err());
+			cr_assert(strstr(kt_err(), "the command is too long") && strstr(kt_err(), "sh -s"),
+				"%s", kt_err());
+		}
+		devkit_buf_dispose(&out);
+		free(cmd);
+	}
+}
+
 Test(exec, server_failure_after_upgrade)
 {
 	start_api(NULL, FX_K8S_KUBECONFIG_DEFAULT);
