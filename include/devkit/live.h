@@ -153,8 +153,8 @@ typedef struct devkit_debug_options {
 	/** The JVM option to add instead of JDWP's default
 	 *  "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=*:PORT". */
 	const char *agent_option;
-	/** How long to wait for the restarted JVM to answer the JDWP handshake;
-	 *  0: 60 s. */
+	/** How long to wait for the restarted JVM to answer the JDWP handshake
+	 *  (0: 60 s), and for each step run in the container (0: 120 s). */
 	unsigned int timeout_ms;
 } devkit_debug_options;
 
