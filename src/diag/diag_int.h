@@ -22,10 +22,7 @@
 
 /* --- fetch.c ------------------------------------------------------------------- */
 
-/* GET with a JSON answer (a new reference in *out). The client's error
- * (404 DEVKIT_ENOTFOUND with the server's message, ...) stays the thread's
- * last error. */
-int devkit__diag_get_json(devkit_k8s *k, const char *path, json_t **out);
+/* GET with a JSON answer: devkit__k8s_get_json (k8s_int.h). */
 /* GET with a text answer (pod logs), into out (NUL-terminated). */
 int devkit__diag_get_text(devkit_k8s *k, const char *path, devkit_buf *out);
 /* Percent-encode a query parameter's value (RFC 3986 unreserved kept). */

@@ -7,6 +7,8 @@
  */
 #include "diag_int.h"
 
+#include "k8s/k8s_int.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +80,7 @@ json_t *devkit__diag_collect_events(devkit_k8s *k, const char *ns, const json_t 
 		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events?fieldSelector=%s", ns,
 			escaped);
 		json_t *list = NULL;
-		int rc = devkit__diag_get_json(k, path, &list);
+		int rc = devkit__k8s_get_json(k, path, &list);
 		if (rc < 0 && i > 0) {
 			/* the Pod's own events are the ones that matter; an owner's
 			 * that cannot be read are left out */
@@ -175,7 +177,7 @@ int devkit__diag_read_pod(const char *fn, devkit_k8s *k, const char **ns, const 
 		return rc;
 	char path[640];
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", *ns, pod);
-	return devkit__diag_get_json(k, path, out);
+	return devkit__k8s_get_json(k, path, out);
 }
 
 int devkit_diag_events(devkit_k8s *k8s, const char *namespace_name, const char *pod,

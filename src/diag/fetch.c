@@ -15,22 +15,6 @@
 #include "core/error.h"
 #include "k8s/k8s_int.h"
 
-int devkit__diag_get_json(devkit_k8s *k, const char *path, json_t **out)
-{
-	devkit_buf answer = DEVKIT_BUF_INIT;
-	*out = NULL;
-	int rc = devkit_k8s_request(k, "GET", path, NULL, &answer);
-	if (rc < 0)
-		return rc;
-	json_error_t jerr;
-	*out = answer.ptr ? json_loadb(answer.ptr, answer.size, 0, &jerr) : NULL;
-	devkit_buf_dispose(&answer);
-	if (!*out)
-		return devkit__error_set(DEVKIT_EPROTO, "GET %.*s: the answer is not JSON",
-			(int)strcspn(path, "?"), path);
-	return 0;
-}
-
 typedef struct text_args {
 	devkit_k8s *k;
 	const char *path;

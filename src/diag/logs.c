@@ -23,6 +23,8 @@
  * way as after a cut, so memory stays bounded and nothing is lost.
  */
 #include "diag_int.h"
+
+#include "k8s/k8s_int.h"
 #include "logs_int.h"
 
 #include <errno.h>
@@ -439,23 +441,6 @@ static char *dup_or_null(const char *s, int *failed)
 	return d;
 }
 
-/* The container a request without one reads, as the API server picks it:
- * the default-container annotation, else the only container. NULL when
- * the Pod has several and none is marked (the server then says which). */
-static const char *default_container(const json_t *pod)
-{
-	/* not through jpath: the key has dots */
-	const json_t *ann = devkit__json_path(pod, "metadata.annotations");
-	const char *annotated = json_string_value(json_object_get(ann,
-		"kubectl.kubernetes.io/default-container"));
-	if (annotated && devkit__json_find_named(devkit__json_path(pod, "spec.containers"), annotated))
-		return annotated;
-	const json_t *list = devkit__json_path(pod, "spec.containers");
-	if (json_array_size(list) == 1)
-		return devkit__json_path_str(json_array_get(list, 0), "name");
-	return NULL;
-}
-
 static int check_options(const devkit_logs_options *o)
 {
 	const char *fn = "devkit_logs_start";
@@ -512,7 +497,7 @@ int devkit_logs_start(devkit_logs **out, devkit_k8s *k8s, const devkit_logs_opti
 	l->fd = -1;
 	l->ns = dup_or_null(ns, &failed);
 	l->pod = dup_or_null(o->pod, &failed);
-	l->container = dup_or_null(o->container ? o->container : default_container(pod), &failed);
+	l->container = dup_or_null(o->container ? o->container : devkit__k8s_default_container(pod), &failed);
 	l->since_time = dup_or_null(o->since_time, &failed);
 	l->file = dup_or_null(o->file, &failed);
 	json_decref(pod);

@@ -7,6 +7,8 @@
  */
 #include "diag_int.h"
 
+#include "k8s/k8s_int.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -92,7 +94,7 @@ json_t *devkit__diag_owner_chain(devkit_k8s *k, const char *ns, const json_t *po
 		/* An owner we may not read (RBAC) or that is gone still names
 		 * events worth asking for; its own owner stays unknown. */
 		if (devkit__diag_object_path(api, kind, ns, name, path, sizeof(path)) != 0 ||
-			devkit__diag_get_json(k, path, &next) != 0)
+			devkit__k8s_get_json(k, path, &next) != 0)
 			break;
 		json_decref(obj);
 		obj = next;

@@ -358,7 +358,7 @@ static void do_start(devkit__call *call)
 static int list_initial(devkit_diag_watch *w, watch_stream *s, json_t *initial)
 {
 	json_t *list = NULL;
-	int rc = devkit__diag_get_json(w->k, s->path_base, &list);
+	int rc = devkit__k8s_get_json(w->k, s->path_base, &list);
 	if (rc < 0)
 		return rc;
 	const char *rv = devkit__json_path_str(list, "metadata.resourceVersion");

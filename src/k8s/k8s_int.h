@@ -19,6 +19,8 @@
 #ifndef DEVKIT_K8S_INT_H
 #define DEVKIT_K8S_INT_H
 
+#include <jansson.h>
+
 #include <stddef.h>
 
 #include "core/engine.h"
@@ -73,5 +75,17 @@ void devkit__k8s_request_cancel(devkit__k8s_req *r);
 
 /* The engine the client runs on. */
 devkit_ctx *devkit__k8s_ctx(const devkit_k8s *k);
+
+/* --- k8s_json.c ------------------------------------------------------------------ */
+
+/* GET with a JSON answer (a new reference in *out). The client's error
+ * (404 DEVKIT_ENOTFOUND with the server's message, ...) stays the thread's
+ * last error. */
+int devkit__k8s_get_json(devkit_k8s *k, const char *path, json_t **out);
+
+/* The container a request without one is about, as the API server picks
+ * it: the default-container annotation, else the only container. NULL when
+ * the Pod has several and none is marked. Borrowed from pod. */
+const char *devkit__k8s_default_container(const json_t *pod);
 
 #endif

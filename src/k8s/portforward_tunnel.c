@@ -27,14 +27,12 @@ static int pod_ip(devkit_k8s *k, const char *ns, const char *pod, char *ip, size
 	free(epod);
 	if (!path)
 		return devkit__error_set(DEVKIT_ENOMEM, "pod forward: out of memory");
-	devkit_buf body = DEVKIT_BUF_INIT;
-	int rc = devkit_k8s_request(k, "GET", path, NULL, &body);
+	json_t *doc = NULL;
+	int rc = devkit__k8s_get_json(k, path, &doc);
 	free(path);
 	if (rc < 0)
 		return rc;
-	json_t *doc = json_loadb(body.ptr, body.size, 0, NULL);
-	devkit_buf_dispose(&body);
-	const char *s = doc ? devkit__json_path_str(doc, "status.podIP") : NULL;
+	const char *s = devkit__json_path_str(doc, "status.podIP");
 	if (!s || !*s)
 		rc = devkit__error_set(DEVKIT_ENOTFOUND, "pod forward: Pod %s/%s has no IP yet "
 			"(not scheduled or not started: devkit diagnose %s)", ns, pod, pod);

@@ -34,16 +34,9 @@ int devkit_arthas_options_init(devkit_arthas_options *opts, unsigned int version
 		DEVKIT_ARTHAS_OPTIONS_VERSION, "devkit_arthas_options_init");
 }
 
-int64_t devkit__arthas_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int devkit__arthas_left(const devkit__arthas_call *c, const char *step)
 {
-	int64_t left = c->deadline_ms - devkit__arthas_now_ms();
+	int64_t left = c->deadline_ms - (int64_t)devkit__live_now_ms();
 	if (left > 0)
 		return left > 0x7fffffff ? 0x7fffffff : (int)left;
 	unsigned int t = c->opts->timeout_ms ? c->opts->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -314,7 +307,7 @@ static void call_init(devkit__arthas_call *c, devkit_k8s *k8s, const devkit_arth
 	c->target.pod = o->pod;
 	c->target.container = o->container;
 	c->fn = "arthas"; /* errors past the arguments read "arthas: <step> in <Pod>: why" */
-	c->deadline_ms = devkit__arthas_now_ms() + (o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS);
+	c->deadline_ms = (int64_t)devkit__live_now_ms() + (o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS);
 }
 
 static void exec_options(const devkit__arthas_call *c, devkit_exec_options *o, const char *script,

@@ -50,10 +50,9 @@ typedef struct devkit__arthas_call {
 	const devkit_arthas_options *opts;
 	devkit__live_target target;
 	const char *fn;         /* "arthas": what messages start with */
-	int64_t deadline_ms;    /* devkit__arthas_now_ms() scale */
+	int64_t deadline_ms;    /* devkit__live_now_ms() scale */
 } devkit__arthas_call;
 
-int64_t devkit__arthas_now_ms(void);
 
 /* Milliseconds left before the call's deadline (at least 1), or
  * DEVKIT_ETIMEOUT with a message naming `step` once it has passed. */

@@ -151,14 +151,14 @@ static const char *connect_host(const char *bind)
  * few ms, so a refusal is tried again for a short while. */
 static int answers_now(const devkit__debug_wait *w)
 {
-	uint64_t end = devkit__debug_now_ms() + REUSE_PROBE_MS;
+	uint64_t end = devkit__live_now_ms() + REUSE_PROBE_MS;
 	for (;;) {
-		uint64_t now = devkit__debug_now_ms();
+		uint64_t now = devkit__live_now_ms();
 		int r = devkit__debug_handshake(w->connect_host, w->local_port,
 			(int)(end > now ? end - now : 1));
 		if (r == DEVKIT__JDWP_READY)
 			return 1;
-		if (r != DEVKIT__JDWP_CLOSED || devkit__debug_now_ms() + REUSE_RETRY_MS >= end)
+		if (r != DEVKIT__JDWP_CLOSED || devkit__live_now_ms() + REUSE_RETRY_MS >= end)
 			return 0;
 		struct timespec ts = { 0, REUSE_RETRY_MS * 1000000L };
 		nanosleep(&ts, NULL);
@@ -222,7 +222,7 @@ int devkit_debug_start(devkit_debug **out, devkit_k8s *k8s, const devkit_debug_o
 	devkit__debug_wait w = { k8s, &t, connect_host(opts->bind_address), d->port, port, suspend,
 		opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS };
 	devkit_ctx *ctx = devkit__k8s_ctx(k8s);
-	uint64_t t0 = devkit__debug_now_ms(), waited = 0;
+	uint64_t t0 = devkit__live_now_ms(), waited = 0;
 	/* Started before with the same agent and still answering (devkit debug
 	 * run again after Ctrl-C): the IDE can attach to the JVM as it is. */
 	if (!changed && !suspend && answers_now(&w)) {
@@ -236,7 +236,7 @@ int devkit_debug_start(devkit_debug **out, devkit_k8s *k8s, const devkit_debug_o
 		devkit_buf_dispose(&state);
 		if (rc < 0)
 			goto fail;
-		uint64_t t1 = devkit__debug_now_ms();
+		uint64_t t1 = devkit__live_now_ms();
 		if ((rc = devkit__debug_wait_ready(&w, &waited)) < 0)
 			goto fail;
 		devkit__log(ctx, DEVKIT_LOG_INFO, "debug %s: restarted in %llu ms; the JVM %s port %d "

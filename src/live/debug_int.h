@@ -53,7 +53,5 @@ void devkit__debug_relisten(const devkit__debug_wait *w);
 const char *devkit__debug_app_report(devkit_k8s *k8s, const devkit__live_target *t, char *buf,
 	size_t cap);
 
-/* Milliseconds of a monotonic clock. */
-uint64_t devkit__debug_now_ms(void);
 
 #endif

@@ -50,13 +50,6 @@
  * handshake (see above). */
 #define RELISTEN_MS 3000
 
-uint64_t devkit__debug_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void sleep_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -68,7 +61,7 @@ static void sleep_ms(unsigned ms)
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
 	for (;;) {
-		uint64_t now = devkit__debug_now_ms();
+		uint64_t now = devkit__live_now_ms();
 		if (now >= deadline)
 			return 0;
 		struct pollfd p = { fd, events, 0 };
@@ -101,7 +94,7 @@ int devkit__debug_handshake(const char *host, int port, int budget_ms)
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return DEVKIT__JDWP_CLOSED;
-	uint64_t deadline = devkit__debug_now_ms() + (uint64_t)(budget_ms > 0 ? budget_ms : 1);
+	uint64_t deadline = devkit__live_now_ms() + (uint64_t)(budget_ms > 0 ? budget_ms : 1);
 	int result = DEVKIT__JDWP_CLOSED;
 	if (connect(fd, (struct sockaddr *)&ss, len) != 0) {
 		if (errno != EINPROGRESS)
@@ -264,7 +257,7 @@ static int app_running(const devkit__debug_wait *w)
 
 int devkit__debug_wait_ready(const devkit__debug_wait *w, uint64_t *waited_ms)
 {
-	uint64_t start = devkit__debug_now_ms();
+	uint64_t start = devkit__live_now_ms();
 	uint64_t deadline = start + w->timeout_ms;
 	uint64_t next_status = start + STATUS_EVERY_MS;
 	int last = DEVKIT__JDWP_CLOSED;
@@ -279,18 +272,18 @@ int devkit__debug_wait_ready(const devkit__debug_wait *w, uint64_t *waited_ms)
 				break;
 			down = rc == 2;
 		} else {
-			uint64_t now = devkit__debug_now_ms();
+			uint64_t now = devkit__live_now_ms();
 			uint64_t budget = deadline > now ? deadline - now : 1;
 			last = devkit__debug_handshake(w->connect_host, w->local_port,
 				budget > ATTEMPT_MS ? ATTEMPT_MS : (int)budget);
 			if (last == DEVKIT__JDWP_READY)
 				break;
-			if (devkit__debug_now_ms() >= next_status) {
+			if (devkit__live_now_ms() >= next_status) {
 				int rc = app_running(w);
 				if (rc < 0)
 					return rc;
 				down = rc == 0;
-				next_status = devkit__debug_now_ms() + STATUS_EVERY_MS;
+				next_status = devkit__live_now_ms() + STATUS_EVERY_MS;
 			}
 		}
 		devkit__live_target_name(w->k8s, w->t, name, sizeof(name));
@@ -299,7 +292,7 @@ int devkit__debug_wait_ready(const devkit__debug_wait *w, uint64_t *waited_ms)
 				"with the debug agent%s; the agent stays on in app.env until turned off "
 				"(devkit_debug_off, devkit debug --off)", name,
 				devkit__debug_app_report(w->k8s, w->t, report, sizeof(report)));
-		if (devkit__debug_now_ms() + RETRY_MS >= deadline) {
+		if (devkit__live_now_ms() + RETRY_MS >= deadline) {
 			char msg[300];
 			if (w->suspend)
 				snprintf(msg, sizeof(msg), "the JVM's debug agent did not listen on port %d "
@@ -322,7 +315,7 @@ int devkit__debug_wait_ready(const devkit__debug_wait *w, uint64_t *waited_ms)
 		sleep_ms(RETRY_MS);
 	}
 	if (waited_ms)
-		*waited_ms = devkit__debug_now_ms() - start;
+		*waited_ms = devkit__live_now_ms() - start;
 	if (!w->suspend)
 		devkit__debug_relisten(w);
 	return 0;
@@ -330,7 +323,7 @@ int devkit__debug_wait_ready(const devkit__debug_wait *w, uint64_t *waited_ms)
 
 void devkit__debug_relisten(const devkit__debug_wait *w)
 {
-	uint64_t deadline = devkit__debug_now_ms() + RELISTEN_MS;
-	while (listening(w) == 0 && devkit__debug_now_ms() < deadline)
+	uint64_t deadline = devkit__live_now_ms() + RELISTEN_MS;
+	while (listening(w) == 0 && devkit__live_now_ms() < deadline)
 		sleep_ms(50);
 }

@@ -25,7 +25,7 @@ const char *devkit__live_target_name(devkit_k8s *k8s, const devkit__live_target 
 	return buf;
 }
 
-static uint64_t now_ms(void)
+uint64_t devkit__live_now_ms(void)
 {
 	return uv_hrtime() / 1000000u;
 }
@@ -35,7 +35,7 @@ static int collect(devkit_exec *e, uint64_t deadline, devkit__bytes *out, devkit
 	int *exit_code)
 {
 	for (;;) {
-		uint64_t now = now_ms();
+		uint64_t now = devkit__live_now_ms();
 		if (now >= deadline)
 			return DEVKIT_ETIMEOUT;
 		int stream = 0;
@@ -54,7 +54,7 @@ static int collect(devkit_exec *e, uint64_t deadline, devkit__bytes *out, devkit
 			return DEVKIT_ETIMEOUT;
 		if (n < 0)
 			return n;
-		now = now_ms();
+		now = devkit__live_now_ms();
 		return devkit_exec_wait(e, now < deadline ? (int)(deadline - now) : 0, exit_code);
 	}
 }
@@ -73,7 +73,7 @@ int devkit__live_sh(devkit_k8s *k8s, const devkit__live_target *t, const char *w
 	devkit_buf *err, int *exit_code)
 {
 	unsigned int limit = t->timeout_ms ? t->timeout_ms : DEVKIT__LIVE_SH_TIMEOUT_MS;
-	uint64_t deadline = now_ms() + limit;
+	uint64_t deadline = devkit__live_now_ms() + limit;
 	devkit_exec_options o;
 	devkit_exec_options_init(&o, DEVKIT_EXEC_OPTIONS_VERSION);
 	o.namespace_name = t->namespace_name;

@@ -54,4 +54,7 @@ const char *devkit__live_target_name(devkit_k8s *k8s, const devkit__live_target 
  * out of memory. */
 char *devkit__live_sh_quote(const char *s);
 
+/* Milliseconds on the monotonic clock, for deadlines. */
+uint64_t devkit__live_now_ms(void);
+
 #endif

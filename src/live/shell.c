@@ -370,8 +370,8 @@ static int look_up_pod(devkit_shell *s)
 {
 	char path[600];
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", s->ns, s->pod);
-	devkit_buf body = DEVKIT_BUF_INIT;
-	int rc = devkit_k8s_request(s->k8s, "GET", path, NULL, &body);
+	json_t *pod = NULL;
+	int rc = devkit__k8s_get_json(s->k8s, path, &pod);
 	if (rc == DEVKIT_ENOTFOUND)
 		return rc;
 	if (rc < 0) {
@@ -380,26 +380,12 @@ static int look_up_pod(devkit_shell *s)
 			devkit_error_last()->message);
 		return 0;
 	}
-	json_t *pod = json_loadb(body.ptr, body.size, 0, NULL);
-	devkit_buf_dispose(&body);
-	if (!pod)
-		return 0;
 	const char *uid = devkit__json_path_str(pod, "metadata.uid");
 	int failed = 0;
 	if (uid)
 		s->pod_uid = dup_str(uid, &failed);
-	if (!s->container) {
-		const json_t *list = devkit__json_path(pod, "spec.containers");
-		const char *annotated = json_string_value(json_object_get(
-			devkit__json_path(pod, "metadata.annotations"),
-			"kubectl.kubernetes.io/default-container"));
-		const char *c = NULL;
-		if (annotated && devkit__json_find_named(list, annotated))
-			c = annotated;
-		else if (json_array_size(list) == 1)
-			c = devkit__json_path_str(json_array_get(list, 0), "name");
-		s->container = dup_str(c, &failed);
-	}
+	if (!s->container)
+		s->container = dup_str(devkit__k8s_default_container(pod), &failed);
 	json_decref(pod);
 	return failed ? devkit__error_set(DEVKIT_ENOMEM, "out of memory") : 0;
 }
